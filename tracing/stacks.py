@@ -1,0 +1,144 @@
+"""Find the user's source line for an op, and intern the user call chain.
+
+An op's location is the first frame, walking outwards, whose file lies outside the "internal"
+package directories (the frameworks and OpScope itself) — decided by directory, never by file
+name. The chain of all user frames up to the ``record`` block is interned into an integer id;
+each distinct frame and chain is handed to the writer once, with the text of each new file.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from collections.abc import Callable
+from types import CodeType, FrameType
+
+Location = tuple[str, int, int, int, str, int]
+"""``(file, line, col, end_col, func, stack_id)``."""
+
+NO_LOCATION: Location = ("", 0, -1, -1, "", -1)
+MAX_SOURCE_BYTES = 4 << 20
+_TRACING_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def package_dir(module_name: str) -> str | None:
+    """Directory of an imported package (``torch`` → ``.../site-packages/torch``)."""
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    return os.path.dirname(os.path.abspath(file)) if file else None
+
+
+class StackInterner:
+    """Locates user frames and interns call chains; one per recording."""
+
+    def __init__(
+        self,
+        emit_frame: Callable[[int, str, int, str, int], None],
+        emit_stack: Callable[[int, list[int]], None],
+        emit_source: Callable[[str, str], None],
+    ) -> None:
+        self._emit_frame = emit_frame
+        self._emit_stack = emit_stack
+        self._emit_source = emit_source
+        self._prefixes: tuple[str, ...] = (_TRACING_DIR + os.sep,)
+        self._internal: dict[CodeType, bool] = {}
+        self._positions: dict[CodeType, list] = {}
+        self._frame_ids: dict[tuple[str, int, str, int], int] = {}
+        self._stack_ids: dict[tuple, int] = {}
+        self._keep_alive: list[CodeType] = []
+        self._files_seen: set[str] = set()
+        self.stop_code: CodeType | None = None
+        """Code object of the frame that entered the ``record`` block: chains stop there."""
+
+    def add_internal_dir(self, path: str) -> None:
+        """Treat every file under the directory ``path`` (or the file ``path``) as not user code."""
+        prefix = os.path.abspath(path) + ("" if os.path.isfile(path) else os.sep)
+        if prefix not in self._prefixes:
+            self._prefixes = (*self._prefixes, prefix)
+            self._internal.clear()
+
+    def is_internal(self, code: CodeType) -> bool:
+        """True when ``code`` belongs to a framework or to OpScope."""
+        internal = self._internal.get(code)
+        if internal is None:
+            file = code.co_filename
+            internal = file.startswith(self._prefixes) or (
+                file.startswith("<frozen ") or file.startswith("<__array_function__")
+            )
+            self._internal[code] = internal
+        return internal
+
+    def locate(self, frame: FrameType | None) -> Location:
+        """Location of the first user frame at or above ``frame``, with its chain id."""
+        internal = self.is_internal
+        while frame is not None and internal(frame.f_code):
+            frame = frame.f_back
+        if frame is None:
+            return NO_LOCATION
+        code = frame.f_code
+        line = frame.f_lineno or 0
+        col = end_col = -1
+        positions = self._positions.get(code)
+        if positions is None:
+            positions = self._positions[code] = list(code.co_positions())
+        index = frame.f_lasti // 2
+        if 0 <= index < len(positions):
+            start_line, _end_line, c0, c1 = positions[index]
+            if start_line == line and c0 is not None:
+                col = c0
+                end_col = c1 if c1 is not None else -1
+        return (code.co_filename, line, col, end_col, code.co_name, self._chain(frame))
+
+    def _chain(self, frame: FrameType) -> int:
+        key: list = []
+        stop = self.stop_code
+        internal = self.is_internal
+        f: FrameType | None = frame
+        while f is not None:
+            code = f.f_code
+            if not internal(code):
+                key.append(id(code))
+                key.append(f.f_lineno)
+                if code is stop:
+                    break
+            f = f.f_back
+        chain = tuple(key)
+        stack_id = self._stack_ids.get(chain)
+        if stack_id is None:
+            stack_id = self._intern_chain(frame, chain)
+        return stack_id
+
+    def _intern_chain(self, frame: FrameType, chain: tuple) -> int:
+        frame_ids: list[int] = []
+        f: FrameType | None = frame
+        stop = self.stop_code
+        while f is not None:
+            code = f.f_code
+            if not self.is_internal(code):
+                self._keep_alive.append(code)  # ids in the chain key must not be reused
+                key = (code.co_filename, f.f_lineno or 0, code.co_name, code.co_firstlineno)
+                frame_id = self._frame_ids.get(key)
+                if frame_id is None:
+                    frame_id = self._frame_ids[key] = len(self._frame_ids)
+                    self._emit_frame(frame_id, *key)
+                    self._remember_source(code.co_filename)
+                frame_ids.append(frame_id)
+                if code is stop:
+                    break
+            f = f.f_back
+        frame_ids.reverse()
+        stack_id = self._stack_ids[chain] = len(self._stack_ids)
+        self._emit_stack(stack_id, frame_ids)
+        return stack_id
+
+    def _remember_source(self, file: str) -> None:
+        if file in self._files_seen:
+            return
+        self._files_seen.add(file)
+        lines = linecache.getlines(file)
+        if not lines:
+            return
+        text = "".join(lines)
+        if len(text) <= MAX_SOURCE_BYTES:
+            self._emit_source(file, text)

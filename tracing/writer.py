@@ -1,0 +1,207 @@
+"""Incremental trace-file writer: rows stream to SQLite from a background thread.
+
+The recording thread only appends ``(table, row)`` pairs to a deque, which costs well under a
+microsecond. A writer thread drains the deque, inserts the rows and commits at least every
+``FLUSH_SECONDS``, so a program killed with SIGKILL leaves a file that holds everything recorded
+more than about a second earlier. Tensor payloads count against ``max_pending_bytes``: when the
+disk falls behind, the recording thread waits instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from tracing import schema
+from tracing.errors import TraceWriteError
+
+FLUSH_SECONDS = 0.25
+"""Longest time a recorded row waits in memory before it is committed."""
+
+_DELETE_VALUE = "__delete_value__"
+
+
+class TraceWriter:
+    """Owns one trace file while it is being recorded."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_pending_bytes: int = 256 << 20) -> None:
+        self.path = Path(path)
+        self._max_pending_bytes = max_pending_bytes
+        self._pending: collections.deque[tuple[str, tuple]] = collections.deque()
+        self._pending_bytes = 0
+        self._lock = threading.Condition()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._conn = self._create(self.path)
+        self._statements = {table: schema.insert_statement(table) for table in schema.TABLES}
+        self._thread = threading.Thread(target=self._run, name="opscope-writer", daemon=True)
+        self._thread.start()
+
+    # -- public, called from the recording thread ---
+
+    @property
+    def error(self) -> BaseException | None:
+        """The first write error (full disk, removed file...), after which rows are dropped."""
+        return self._error
+
+    def put(self, table: str, row: tuple) -> None:
+        """Queue one row for ``table`` (columns in ``schema.TABLES`` order)."""
+        self._pending.append((table, row))
+
+    def put_blob(self, seq: int, idx: int, payload: bytes | memoryview) -> None:
+        """Queue a tensor payload; waits while too many payload bytes are not yet on disk."""
+        size = len(payload)
+        with self._lock:
+            while (
+                self._pending_bytes + size > self._max_pending_bytes
+                and self._pending_bytes > 0
+                and self._error is None
+            ):
+                self._lock.wait(0.5)
+            self._pending_bytes += size
+        self._pending.append(("blobs", (seq, idx, payload)))
+
+    def delete_value(self, seq: int, idx: int) -> None:
+        """Queue the removal of a stored payload (used by value budgets)."""
+        self._pending.append((_DELETE_VALUE, (seq, idx)))
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Queue ``meta`` rows (later values for a key replace earlier ones)."""
+        for key, value in values.items():
+            self.put("meta", (key, value))
+
+    def flush(self) -> None:
+        """Block until every queued row is committed."""
+        while self._pending and self._thread.is_alive():
+            time.sleep(0.005)
+        with self._lock:
+            pass
+
+    def close(self) -> None:
+        """Commit everything, fold the WAL into the file and close it (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        with self._lock:
+            self._lock.notify_all()
+        self._thread.join()
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:
+            self._error = self._error or exc
+        finally:
+            self._conn.close()
+
+    # -- writer thread ---
+
+    @staticmethod
+    def _create(path: Path) -> sqlite3.Connection:
+        if path.is_dir():
+            raise TraceWriteError(f"cannot write trace {path}: it is a directory")
+        if not path.parent.exists():
+            raise TraceWriteError(f"cannot write trace {path}: folder {path.parent} does not exist")
+        try:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={schema.FORMAT_VERSION}")
+            conn.execute("BEGIN")
+            for statement in schema.create_statements():
+                conn.execute(statement)
+            conn.execute(
+                schema.insert_statement("meta"), ("format_version", str(schema.FORMAT_VERSION))
+            )
+            conn.execute("COMMIT")
+        except (OSError, sqlite3.Error) as exc:
+            raise TraceWriteError(f"cannot write trace {path}: {exc}") from exc
+        return conn
+
+    def _run(self) -> None:
+        next_flush = time.monotonic() + FLUSH_SECONDS
+        while True:
+            closing = self._closing
+            now = time.monotonic()
+            if closing or now >= next_flush or self._pending_bytes > 0:
+                self._drain()
+                next_flush = now + FLUSH_SECONDS
+            if closing:
+                self._drain()
+                return
+            with self._lock:
+                if not self._closing:
+                    self._lock.wait(0.02)
+
+    def _drain(self) -> None:
+        if not self._pending:
+            return
+        batch: list[tuple[str, tuple]] = []
+        pop = self._pending.popleft
+        try:
+            while True:
+                batch.append(pop())
+        except IndexError:
+            pass
+        freed = 0
+        if self._error is None:
+            try:
+                freed = self._write(batch)
+            except (sqlite3.Error, OSError, MemoryError) as exc:
+                self._error = exc
+        if self._error is not None:
+            freed = sum(len(row[2]) for table, row in batch if table == "blobs")
+        with self._lock:
+            self._pending_bytes -= freed
+            self._lock.notify_all()
+
+    def _write(self, batch: list[tuple[str, tuple]]) -> int:
+        grouped: dict[str, list[tuple]] = {}
+        blob_rows: list[tuple[int, int, int, bytes | memoryview]] = []
+        deletes: list[tuple[int, int]] = []
+        freed = 0
+        for table, row in batch:
+            if table == "blobs":
+                seq, idx, payload = row
+                freed += len(payload)
+                blob_rows.extend(_chunks(seq, idx, payload))
+            elif table == _DELETE_VALUE:
+                deletes.append(row)
+            else:
+                grouped.setdefault(table, []).append(row)
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            for table in schema.TABLES:  # schema order: parents before children
+                rows = grouped.get(table)
+                if rows:
+                    conn.executemany(self._statements[table], rows)
+            if blob_rows:
+                conn.executemany(self._statements["blobs"], blob_rows)
+            if deletes:
+                # The reader treats a tensor whose payload is gone as not stored.
+                conn.executemany("DELETE FROM blobs WHERE seq = ? AND idx = ?", deletes)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return freed
+
+
+def _chunks(
+    seq: int, idx: int, payload: bytes | memoryview
+) -> Iterable[tuple[int, int, int, bytes | memoryview]]:
+    view = memoryview(payload).cast("B")
+    if len(view) == 0:
+        yield (seq, idx, 0, b"")
+        return
+    for chunk, start in enumerate(range(0, len(view), schema.BLOB_CHUNK_BYTES)):
+        yield (seq, idx, chunk, view[start : start + schema.BLOB_CHUNK_BYTES])
