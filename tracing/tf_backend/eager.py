@@ -1,0 +1,243 @@
+"""The eager op callback: one timeline op per executed TensorFlow op or function call.
+
+Registered with ``op_callbacks.add_op_callback``, it runs right after each eager op on the
+recording thread (op callbacks are thread-local: ops issued from other threads are not
+recorded). Edges come from ``EagerTensor._id``, a counter TensorFlow never reuses: a map from
+output ids to ``(node id, output index)`` links every input to its producer. Inputs with no
+recorded producer become source nodes — variables by name (``src:variable:dense/kernel``),
+tensors that existed before the recording started as ``src:input:{k}``, tensors made inside it
+without an op (``tf.constant``, numpy conversions) as ``src:const:{k}``. A write to a variable
+(``AssignVariableOp``, optimizer updates, a function that assigns) makes later readers depend on
+the writing op (edge kind ``write``).
+
+While a ``tf.function`` is being traced the callback also sees each op's creation (``graph`` is
+set): it only notes the Keras layer path, for the graph walk in ``functions.py``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from tracing.tf_backend.functions import WRITER_PREFIXES, CalledFunction
+
+if TYPE_CHECKING:
+    from tracing.recorder import Recorder
+    from tracing.tf_backend.functions import FunctionGraphs
+    from tracing.tf_backend.keras_layers import KerasScopes
+    from tracing.tf_backend.tensors import TensorReader
+    from tracing.tf_backend.variables import VariableNames
+
+_MIN_PRUNE = 1 << 16
+_MAX_ATTR_TEXT = 120
+_DTYPE_ATTRS = frozenset({"T", "dtype", "DstT", "SrcT", "Tidx", "Tshape", "out_type", "Tindices"})
+
+
+class EagerOps:
+    """State of the eager capture: producers, sources, variable writers."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        context: Any,
+        tensors: TensorReader,
+        variables: VariableNames,
+        functions: FunctionGraphs,
+        keras: KerasScopes,
+        first_id: int,
+    ) -> None:
+        self._recorder = recorder
+        self._context = context
+        self._tensors = tensors
+        self._variables = variables
+        self._functions = functions
+        self._keras = keras
+        self._first_id = first_id
+        """Tensors with a smaller ``_id`` existed before the recording: they are inputs."""
+        self._producers: dict[int, tuple[str, int, Any, tuple[int, ...], str]] = {}
+        """Tensor id → (node id, output index, weak ref, shape, dtype name)."""
+        self._handles: dict[int, str] = {}
+        """Resource-handle tensor id → the node it stands for (a variable, or its producer)."""
+        self._prune_at = _MIN_PRUNE
+        self._writers: dict[int, str] = {}
+        self._names: dict[Any, tuple[str, bool]] = {}
+        self._source_counts = {"input": 0, "const": 0}
+        self._busy = False
+        self.enabled = True
+        self.error: BaseException | None = None
+
+    def callback(
+        self,
+        op_type: Any,
+        inputs: Any,
+        attrs: Any,
+        outputs: Any,
+        op_name: str | None = None,
+        graph: Any = None,
+    ) -> None:
+        """``op_callbacks`` entry point; never raises into the program, never replaces outputs."""
+        if self._busy or not self.enabled:
+            return None
+        if graph is not None:
+            path = self._keras.current_path()
+            if path is not None:
+                self._note_construction(graph, op_name, outputs, path)
+            return None
+        self._busy = True
+        try:
+            self._record(op_type, inputs, attrs, outputs)
+        except Exception as exc:  # a recorder bug must not break the traced program
+            self.enabled = False
+            self.error = exc
+            self._recorder.warn(
+                f"OpScope stopped recording TensorFlow ops after an internal error "
+                f"({type(exc).__name__}: {exc}); the program's results are not affected"
+            )
+        finally:
+            self._busy = False
+        return None
+
+    def _note_construction(self, graph: Any, op_name: Any, outputs: Any, path: str) -> None:
+        # ``op_name`` is the name asked for (``x`` for a Const); the outputs know the real one.
+        try:
+            if outputs:
+                op_name = outputs[0].op.name
+        except Exception:
+            pass
+        try:
+            self._functions.note_construction(graph, op_name, path)
+        except Exception:
+            pass
+
+    def _record(self, raw_type: Any, inputs: Any, attrs: Any, outputs: Any) -> None:
+        named = self._names.get(raw_type)
+        if named is None:
+            named = self._names[raw_type] = self._name(raw_type)
+        op_type, is_function = named
+        call: CalledFunction | None = None
+        slots: Any = None
+        kind = "op"
+        graph_id = ""
+        if is_function:
+            call = self._functions.called(op_type)
+            kind = "call"
+            graph_id = call.graph_id
+            attr_pairs: list[tuple[str, str]] = [("function", op_type)]
+            op_type = call.name
+            writes = call.writes
+            if len(inputs) > call.first_capture:
+                slots = [i for i in range(len(inputs)) if i < call.first_capture or i in writes]
+        else:
+            attr_pairs = self._attrs(attrs) if attrs else []
+            writes = frozenset(range(len(inputs))) if op_type.startswith(WRITER_PREFIXES) else None
+        recorder = self._recorder
+        seq = recorder.op_count
+        node_id = f"op:{seq}"
+        tensors = self._tensors
+        producers = self._producers
+        rows = []
+        mutates = []
+        handles = self._handles
+        writers = self._writers
+        for slot, tensor in enumerate(inputs) if slots is None else [(i, inputs[i]) for i in slots]:
+            tensor_id = tensor._id
+            handle = handles.get(tensor_id)
+            if handle is None:
+                entry = producers.get(tensor_id)
+                if entry is not None and entry[4] != "resource":
+                    rows.append((slot, "", entry[0], entry[1], entry[3], entry[4], "data"))
+                    continue
+                handle = self._unknown_input(tensor, entry)
+                if handle is None:  # a plain tensor, now declared as a source node
+                    entry = producers[tensor_id]
+                    rows.append((slot, "", entry[0], 0, entry[3], entry[4], "data"))
+                    continue
+            source = writers.get(tensor_id)
+            edge_kind = "write"
+            if source is None:
+                source, edge_kind = handle, "data"
+            if writes and slot in writes:
+                mutates.append(slot)
+                writers[tensor_id] = node_id
+            rows.append((slot, "", source, 0, (), "resource", edge_kind))
+        keep = recorder.keeps_values(op_type)
+        summaries = []
+        values: dict[int, bytes] | None = None
+        ref = weakref.ref
+        for index, tensor in enumerate(outputs):
+            summary, payload = tensors.summarize(tensor, keep)
+            summaries.append(summary)
+            if payload is not None:
+                if values is None:
+                    values = {}
+                values[index] = payload
+            producers[tensor._id] = (node_id, index, ref(tensor), summary.shape, summary.dtype)
+        recorder.add_op(
+            op_type,
+            "tensorflow",
+            rows,
+            summaries,
+            mutates=mutates,
+            kind=kind,
+            attrs=attr_pairs,
+            graph_id=graph_id,
+            values=values,
+        )
+        if len(producers) > self._prune_at:
+            self._prune()
+
+    def _name(self, raw_type: Any) -> tuple[str, bool]:
+        name = raw_type.decode() if isinstance(raw_type, bytes) else str(raw_type)
+        is_function = False
+        if name.startswith("__"):
+            try:
+                is_function = bool(self._context().has_function(name))
+            except Exception:
+                is_function = False
+        return name, is_function
+
+    def _unknown_input(self, tensor: Any, entry: Any) -> str | None:
+        """First sight of an input: a resource handle's node, or None after declaring a source."""
+        info = self._tensors.dtype_info(tensor)
+        if not info.is_resource:
+            self._source(tensor, info)
+            return None
+        node = self._variables.node_for(tensor)
+        if node is None:
+            node = entry[0] if entry is not None else self._source(tensor, info)
+        self._handles[tensor._id] = node
+        return node
+
+    def _source(self, tensor: Any, info: Any) -> str:
+        """Declare a source node for a tensor no recorded op produced."""
+        kind = "input" if tensor._id < self._first_id else "const"
+        index = self._source_counts[kind]
+        self._source_counts[kind] = index + 1
+        node = f"src:{kind}:{index}"
+        summary, _ = self._tensors.summarize(tensor, False)
+        self._recorder.add_source(node, kind, f"{kind}_{index}", summary.shape, info.name, summary)
+        self._producers[tensor._id] = (node, 0, weakref.ref(tensor), summary.shape, info.name)
+        return node
+
+    def _attrs(self, attrs: Any) -> list[tuple[str, str]]:
+        pairs = []
+        for i in range(0, len(attrs) - 1, 2):
+            key, value = attrs[i], attrs[i + 1]
+            if key in _DTYPE_ATTRS and isinstance(value, int):
+                text = self._tensors.dtype_name(value)
+            elif isinstance(value, (bool, int, float, str)):
+                text = str(value)
+            elif isinstance(value, bytes):
+                text = value.decode(errors="replace")
+            elif isinstance(value, (list, tuple)) and len(value) <= 8:
+                text = str(list(value))
+            else:
+                continue
+            pairs.append((str(key), text[:_MAX_ATTR_TEXT]))
+        return pairs
+
+    def _prune(self) -> None:
+        """Forget producers of tensors that no longer exist (ids are never reused)."""
+        alive = {key: entry for key, entry in self._producers.items() if entry[2]() is not None}
+        self._producers = alive
+        self._prune_at = max(_MIN_PRUNE, 2 * len(alive))
