@@ -140,7 +140,7 @@ class Recorder:
             emit_stack=lambda sid, ids: writer.put("stacks", (sid, json.dumps(ids))),
             emit_source=lambda file, text: writer.put("sources", (file, text)),
         )
-        self.stacks.stop_code = sys._getframe(1).f_code
+        self.stacks.stop_frame = sys._getframe(1)
         writer.set_meta(
             {
                 "created": datetime.datetime.now(datetime.UTC).isoformat(),
