@@ -167,8 +167,10 @@ def split_record_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             own.append(argv[index])
             index += 1
         elif token in multi:
-            while index < len(argv) and not argv[index].startswith("-") and not (
-                argv[index].endswith(".py")
+            while (
+                index < len(argv)
+                and not argv[index].startswith("-")
+                and not (argv[index].endswith(".py"))
             ):
                 own.append(argv[index])
                 index += 1

@@ -83,7 +83,9 @@ def format_info(trace: Trace, *, top: int = 10, depth: int = 4, children: int = 
     """The summary ``opscope info`` prints."""
     meta = trace.meta
     ops = trace.ops
-    state = "complete" if meta.complete else "incomplete: still being written, or the run was killed"
+    state = (
+        "complete" if meta.complete else "incomplete: still being written, or the run was killed"
+    )
     versions = ", ".join(f"{name} {version}" for name, version in meta.versions if version)
     lines = [
         f"{trace.path}  ({_size(trace.path)}, OpScope trace format {meta.format_version}, {state})",
@@ -129,7 +131,6 @@ def format_info(trace: Trace, *, top: int = 10, depth: int = 4, children: int = 
     tree = module_tree(trace)
     if tree:
         lines.append("")
-        lines.append(f"{'Module tree':<46} {'type':<22} {'ops':>8} calls")
+        lines.append(f"{'Module tree':<44} {'type':<22} {'ops':>8} calls")
         lines.extend(_tree_lines(tree, None, 0, depth, children))
     return "\n".join(lines)
-

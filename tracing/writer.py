@@ -29,7 +29,7 @@ _DELETE_VALUE = "__delete_value__"
 class TraceWriter:
     """Owns one trace file while it is being recorded."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_pending_bytes: int = 256 << 20) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_pending_bytes: int = 128 << 20) -> None:
         self.path = Path(path)
         self._max_pending_bytes = max_pending_bytes
         self._pending: collections.deque[tuple[str, tuple]] = collections.deque()
@@ -112,6 +112,7 @@ class TraceWriter:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit={64 << 20}")
             conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={schema.FORMAT_VERSION}")
             conn.execute("BEGIN")
@@ -176,18 +177,25 @@ class TraceWriter:
                 deletes.append(row)
             else:
                 grouped.setdefault(table, []).append(row)
+        # Delete values stored by earlier batches first so their pages are reused at once;
+        # a value stored and evicted within this batch can only be deleted after its insert.
+        inserted = {(seq, idx) for seq, idx, chunk, _ in blob_rows if chunk == 0}
+        early = [key for key in deletes if key not in inserted]
+        late = [key for key in deletes if key in inserted]
+        delete = "DELETE FROM blobs WHERE seq = ? AND idx = ?"
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            for table in schema.TABLES:  # schema order: parents before children
+            if early:  # the reader treats a tensor whose payload is gone as not stored
+                conn.executemany(delete, early)
+            for table in schema.TABLES:
                 rows = grouped.get(table)
                 if rows:
                     conn.executemany(self._statements[table], rows)
             if blob_rows:
                 conn.executemany(self._statements["blobs"], blob_rows)
-            if deletes:
-                # The reader treats a tensor whose payload is gone as not stored.
-                conn.executemany("DELETE FROM blobs WHERE seq = ? AND idx = ?", deletes)
+            if late:
+                conn.executemany(delete, late)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
