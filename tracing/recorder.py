@@ -201,12 +201,19 @@ class Recorder:
             writer.close()
             with _active_lock:
                 _active = None
+            problem = None
             if writer.error is not None:
+                problem = f"the trace {self.path} is incomplete: writing it failed ({writer.error})"
+            elif writer.values_error is not None:
+                problem = (
+                    f"the trace {self.path} lacks some values: writing them failed "
+                    f"({writer.values_error}); every op and its summary were recorded"
+                )
+            if problem is not None:
                 import warnings
 
                 warnings.warn(
-                    f"the trace {self.path} is incomplete: writing it failed ({writer.error}); "
-                    "the program's results are not affected",
+                    f"{problem}; the program's results are not affected",
                     RecordingWarning,
                     stacklevel=3,
                 )

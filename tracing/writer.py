@@ -37,6 +37,8 @@ class TraceWriter:
         self._lock = threading.Condition()
         self._closing = False
         self._error: BaseException | None = None
+        self.values_error: BaseException | None = None
+        """The first error writing values; later values are dropped, metadata still written."""
         self._conn = self._create(self.path)
         self._statements = {table: schema.insert_statement(table) for table in schema.TABLES}
         self._thread = threading.Thread(target=self._run, name="opscope-writer", daemon=True)
@@ -151,27 +153,32 @@ class TraceWriter:
                 batch.append(pop())
         except IndexError:
             pass
-        freed = 0
+        payload_bytes = sum(len(row[2]) for table, row in batch if table == "blobs")
         if self._error is None:
+            if self.values_error is not None:
+                batch = [item for item in batch if item[0] != "blobs"]
             try:
-                freed = self._write(batch)
+                self._write(batch)
             except (sqlite3.Error, OSError, MemoryError) as exc:
-                self._error = exc
-        if self._error is not None:
-            freed = sum(len(row[2]) for table, row in batch if table == "blobs")
+                # Out of space (or memory): drop the values, which are most of the bytes, and
+                # keep recording the ops' metadata and summaries if that still fits.
+                self.values_error = self.values_error or exc
+                try:
+                    self._write([item for item in batch if item[0] != "blobs"])
+                except (sqlite3.Error, OSError, MemoryError) as second:
+                    self._error = second
+        freed = payload_bytes
         with self._lock:
             self._pending_bytes -= freed
             self._lock.notify_all()
 
-    def _write(self, batch: list[tuple[str, tuple]]) -> int:
+    def _write(self, batch: list[tuple[str, tuple]]) -> None:
         grouped: dict[str, list[tuple]] = {}
         blob_rows: list[tuple[int, int, int, bytes | memoryview]] = []
         deletes: list[tuple[int, int]] = []
-        freed = 0
         for table, row in batch:
             if table == "blobs":
                 seq, idx, payload = row
-                freed += len(payload)
                 blob_rows.extend(_chunks(seq, idx, payload))
             elif table == _DELETE_VALUE:
                 deletes.append(row)
@@ -201,7 +208,6 @@ class TraceWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return freed
 
 
 def _chunks(

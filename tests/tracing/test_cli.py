@@ -50,7 +50,9 @@ def script(tmp_path: Path) -> Path:
 
 
 def test_record_runs_the_script_as_main_with_its_argv_and_keeps_the_exit_code(tmp_path, script):
-    result = _opscope("record", str(script), "--epochs", "1", "7", "-o", "run.opscope", cwd=tmp_path)
+    result = _opscope(
+        "record", str(script), "--epochs", "1", "7", "-o", "run.opscope", cwd=tmp_path
+    )
     assert result.returncode == 7, result.stderr
     assert "argv ['" + str(script) + "', '--epochs', '1', '7']" in result.stdout
     trace = tracing.load(tmp_path / "run.opscope")

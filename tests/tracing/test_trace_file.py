@@ -44,7 +44,9 @@ def test_committed_v1_fixture_keeps_loading(data_dir):
 def test_round_trip_of_every_record_field(tmp_path):
     path = tmp_path / "rt.opscope"
     with Recorder(path, values=True, frameworks=()) as rec:
-        rec.add_source("src:param:fc.weight", "param", "fc.weight", (3, 3), "float32", _summary((3, 3)))
+        rec.add_source(
+            "src:param:fc.weight", "param", "fc.weight", (3, 3), "float32", _summary((3, 3))
+        )
         call = rec.enter_module("fc", "Linear", "torch")
         payload = np.arange(6, dtype=np.float32).reshape(2, 3)
         first = rec.add_op(
@@ -97,12 +99,27 @@ def test_bfloat16_and_float8_values_come_back_viewable(tmp_path):
     floats = np.array([1.5, -2.0, 0.25, np.inf], dtype=np.float32)
     bf16 = (floats.view(np.uint32) >> 16).astype("<u2").tobytes()
     with Recorder(path, values=True, frameworks=()) as rec:
-        rec.add_op("torch.ones", "torch", [], [TensorSummary((4,), "bfloat16", has_value=True)],
-                   values={0: bf16})
-        rec.add_op("torch.ones", "torch", [], [TensorSummary((2,), "float16", has_value=True)],
-                   values={0: np.array([1, 2], np.float16).tobytes()})
-        rec.add_op("torch.ones", "torch", [], [TensorSummary((2,), "float8_e4m3fn", has_value=True)],
-                   values={0: bytes([0x38, 0xB8])})
+        rec.add_op(
+            "torch.ones",
+            "torch",
+            [],
+            [TensorSummary((4,), "bfloat16", has_value=True)],
+            values={0: bf16},
+        )
+        rec.add_op(
+            "torch.ones",
+            "torch",
+            [],
+            [TensorSummary((2,), "float16", has_value=True)],
+            values={0: np.array([1, 2], np.float16).tobytes()},
+        )
+        rec.add_op(
+            "torch.ones",
+            "torch",
+            [],
+            [TensorSummary((2,), "float8_e4m3fn", has_value=True)],
+            values={0: bytes([0x38, 0xB8])},
+        )
     trace = tracing.load(path)
     np.testing.assert_array_equal(trace.value(0), floats)
     assert trace.value(0).dtype == np.float32
@@ -113,7 +130,12 @@ def test_bfloat16_and_float8_values_come_back_viewable(tmp_path):
 def test_uninitialised_memory_never_counts_as_nan(tmp_path):
     path = tmp_path / "empty.opscope"
     with Recorder(path, frameworks=()) as rec:
-        rec.add_op("torch.empty", "torch", [], [TensorSummary((4,), "float32", nan_count=3, initialized=False)])
+        rec.add_op(
+            "torch.empty",
+            "torch",
+            [],
+            [TensorSummary((4,), "float32", nan_count=3, initialized=False)],
+        )
         rec.add_op("torch.log", "torch", [], [TensorSummary((4,), "float32", inf_count=1)])
     assert tracing.load(path).first_nonfinite().seq == 1
 
@@ -217,8 +239,13 @@ def test_values_stream_to_disk_without_growing_memory(tmp_path):
     with Recorder(path, values=True, frameworks=()) as rec:
         rec.writer._max_pending_bytes = 8 << 20
         for _ in range(400):  # 100 MiB of values
-            rec.add_op("torch.ones", "torch", [], [TensorSummary((256, 256), "float32", has_value=True)],
-                       values={0: block.tobytes()})
+            rec.add_op(
+                "torch.ones",
+                "torch",
+                [],
+                [TensorSummary((256, 256), "float32", has_value=True)],
+                values={0: block.tobytes()},
+            )
         _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 40 << 20, f"peak {peak / 2**20:.0f} MiB while recording 100 MiB of values"

@@ -19,7 +19,11 @@ def _value_op(rec: Recorder, fill: float, source: str | None = None, nan: bool =
     inputs = [(0, "input", source, 0, (512, 512), "float32", "data")] if source else []
     input_values = {0: np.full((512, 512), fill - 1, np.float32).tobytes()} if source else None
     return rec.add_op(
-        "torch.mul", "torch", inputs, [summary], values={0: block.tobytes()},
+        "torch.mul",
+        "torch",
+        inputs,
+        [summary],
+        values={0: block.tobytes()},
         input_values=input_values,
     )
 
