@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["TFBackend", "start"]
 
+KERAS_LAYER_MODULE = "keras.src.layers.layer"
+"""The Keras 3 module defining ``Layer`` (its ``__call__`` is wrapped while recording)."""
+
 INTERNAL_PACKAGES = ("tensorflow", "keras", "tf_keras", "optree", "tree", "absl", "ml_dtypes")
 """Packages whose frames are never an op's user location (when they are imported)."""
 
@@ -95,8 +98,7 @@ class TFBackend:
             if recorder.tf_function_mode == "debug":
                 self._previous_run_eagerly = bool(self.tf.functions_run_eagerly())
                 self.tf.run_functions_eagerly(True)
-            self._watcher.when_imported("keras", self._on_keras)
-            self._watcher.install()
+            self._watch_keras()
             self._previous_execute = self.tf.execute.execute
             self.tf.op_callbacks.add_op_callback(self.eager.callback)
             self._callback_added = True
@@ -110,19 +112,42 @@ class TFBackend:
             self.recorder.add_internal_dir(directory)
             self.internal_dirs.append(directory + os.sep)
 
-    def _on_keras(self, keras: ModuleType) -> None:
+    def _watch_keras(self) -> None:
+        """Wrap Keras' ``Layer.__call__`` once the module defining it has been imported.
+
+        Keras 3 imports TensorFlow while it initialises, so this backend can start while
+        ``keras`` is still half-imported: the watch is on the module that defines ``Layer``,
+        and if that one is mid-import too, the first op recorded after it finishes installs
+        the wrapper.
+        """
+        module = sys.modules.get(KERAS_LAYER_MODULE)
+        if module is not None and _initializing(module):
+            self.eager.pending = self._install_keras_when_ready
+            return
+        self._watcher.when_imported(KERAS_LAYER_MODULE, self._on_keras_layers)
+        self._watcher.install()
+
+    def _install_keras_when_ready(self) -> None:
+        module = sys.modules.get(KERAS_LAYER_MODULE)
+        if module is not None and not _initializing(module):
+            self.eager.pending = None
+            self._on_keras_layers(module)
+
+    def _on_keras_layers(self, layer_module: ModuleType) -> None:
         for name in INTERNAL_PACKAGES:
             if name in sys.modules:
                 self._add_internal(name)
-        backend = getattr(getattr(keras, "backend", None), "backend", None)
-        if callable(backend) and backend() != "tensorflow":
+        backend = sys.modules.get("keras.src.backend")
+        name = getattr(backend, "backend", None)
+        if callable(name) and name() != "tensorflow":
             return  # Keras on another backend: its layers run no TensorFlow ops
-        self.keras.install(keras)
+        self.keras.install(layer_module)
 
     def stop(self) -> None:
         """Remove the callback, the Keras wrapper and restore the function mode."""
         errors: list[BaseException] = []
         self._watcher.uninstall()
+        self.eager.pending = None
         if self._callback_added:
             try:
                 self._remove_callback()
@@ -155,3 +180,8 @@ class TFBackend:
             and execute.execute is not execute.quick_execute
         ):
             execute.execute = execute.quick_execute
+
+
+def _initializing(module: ModuleType) -> bool:
+    """True while ``module`` is still executing its import."""
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))

@@ -16,9 +16,11 @@ set): it only notes the Keras layer path, for the graph walk in ``functions.py``
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from tracing import payloads
 from tracing.tf_backend.functions import WRITER_PREFIXES, CalledFunction
 
 if TYPE_CHECKING:
@@ -63,6 +65,8 @@ class EagerOps:
         self._names: dict[Any, tuple[str, bool]] = {}
         self._source_counts = {"input": 0, "const": 0}
         self._busy = False
+        self.pending: Any = None
+        """A hook to run before the next op (installs the Keras wrapper once Keras is ready)."""
         self.enabled = True
         self.error: BaseException | None = None
 
@@ -78,6 +82,8 @@ class EagerOps:
         """``op_callbacks`` entry point; never raises into the program, never replaces outputs."""
         if self._busy or not self.enabled:
             return None
+        if self.pending is not None:
+            self.pending()
         if graph is not None:
             path = self._keras.current_path()
             if path is not None:
@@ -160,18 +166,28 @@ class EagerOps:
                 mutates.append(slot)
                 writers[tensor_id] = node_id
             rows.append((slot, "", source, 0, (), "resource", edge_kind))
-        keep = recorder.keeps_values(op_type)
         summaries = []
-        values: dict[int, bytes] | None = None
+        arrays = []
+        nonfinite = False
         ref = weakref.ref
         for index, tensor in enumerate(outputs):
-            summary, payload = tensors.summarize(tensor, keep)
+            summary, array = tensors.summarize(tensor)
             summaries.append(summary)
-            if payload is not None:
-                if values is None:
-                    values = {}
-                values[index] = payload
+            arrays.append(array)
+            if summary.nan_count or summary.inf_count:
+                nonfinite = True
             producers[tensor._id] = (node_id, index, ref(tensor), summary.shape, summary.dtype)
+        values: dict[int, bytes] | None = None
+        input_values: dict[int, bytes] | None = None
+        first_nonfinite = nonfinite and recorder.keep_for_nonfinite(summaries)
+        if first_nonfinite or recorder.keeps_values(op_type):
+            values = {}
+            for index, array in enumerate(arrays):
+                if array is not None:
+                    values[index] = payloads.encode(array)
+                    summaries[index] = dataclasses.replace(summaries[index], has_value=True)
+            if first_nonfinite and recorder.max_value_bytes is not None:
+                input_values = self._input_values(inputs, rows)
         recorder.add_op(
             op_type,
             "tensorflow",
@@ -182,9 +198,20 @@ class EagerOps:
             attrs=attr_pairs,
             graph_id=graph_id,
             values=values,
+            input_values=input_values,
         )
         if len(producers) > self._prune_at:
             self._prune()
+
+    def _input_values(self, inputs: Any, rows: list[tuple]) -> dict[int, bytes]:
+        """Payloads of the inputs (by slot) of the first NaN/Inf op, for the value budget."""
+        by_slot = {}
+        for row in rows:
+            slot = row[0]
+            payload = self._tensors.value(inputs[slot])
+            if payload is not None:
+                by_slot[slot] = payload
+        return by_slot
 
     def _name(self, raw_type: Any) -> tuple[str, bool]:
         name = raw_type.decode() if isinstance(raw_type, bytes) else str(raw_type)
@@ -214,7 +241,7 @@ class EagerOps:
         index = self._source_counts[kind]
         self._source_counts[kind] = index + 1
         node = f"src:{kind}:{index}"
-        summary, _ = self._tensors.summarize(tensor, False)
+        summary, _ = self._tensors.summarize(tensor)
         self._recorder.add_source(node, kind, f"{kind}_{index}", summary.shape, info.name, summary)
         self._producers[tensor._id] = (node, 0, weakref.ref(tensor), summary.shape, info.name)
         return node

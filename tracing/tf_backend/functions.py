@@ -121,7 +121,13 @@ class FunctionGraphs:
             file, line = _definition_site(python_function)
             if file.startswith(tuple(self._internal_dirs)):  # tf.function(model): Keras' __call__
                 file, line = "", 0
-            writes = self._record_graph(graph_id, graph, "", file, line)
+            try:
+                writes = self._record_graph(graph_id, graph, "", file, line)
+            except Exception as exc:  # keep recording the calls, without (all of) the graph
+                self._recorder.warn(
+                    f"OpScope could not record the graph of tf.function {name!r} "
+                    f"({type(exc).__name__}: {exc}); its calls are still recorded"
+                )
         called = CalledFunction(graph_id, name, writes, first_capture)
         self._calls[tf_name] = called
         return called
@@ -274,6 +280,8 @@ class FunctionGraphs:
         try:
             frames = op.traceback
         except Exception:
+            return "", 0, ""
+        if not frames:
             return "", 0, ""
         prefixes = tuple(self._internal_dirs)
         for frame in reversed(list(frames)):

@@ -17,6 +17,7 @@ own ``__call__`` and converts the user's code the same way.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import weakref
 from types import ModuleType
@@ -75,21 +76,28 @@ class KerasScopes:
                     continue
                 self._variable_paths[handle_id] = (reference, str(keras_variable.path))
 
-    def install(self, keras: ModuleType) -> None:
-        """Wrap ``Layer.__call__`` of this Keras (3.x) package."""
-        try:
-            from keras.src.layers.layer import Layer
-            from keras.src.models.model import Model
-        except ImportError:
-            layer_class = getattr(getattr(keras, "layers", None), "Layer", None)
-            model_class = getattr(keras, "Model", None)
-            if layer_class is None or model_class is None:
-                self._recorder.warn(
-                    "OpScope: this Keras has no keras.layers.Layer; layer calls are not recorded"
-                )
-                return
-            Layer, Model = layer_class, model_class
-        symbolic = getattr(keras, "KerasTensor", None) or ()
+    def install(self, layer_module: ModuleType) -> None:
+        """Wrap ``Layer.__call__`` of Keras 3 (``layer_module`` is ``keras.src.layers.layer``)."""
+        Layer = getattr(layer_module, "Layer", None)
+        if Layer is None or "__call__" not in Layer.__dict__:
+            self._recorder.warn(
+                "OpScope: this Keras has no keras.src.layers.layer.Layer.__call__; "
+                "Keras layer calls are not recorded as modules"
+            )
+            return
+        models: list[type] = []
+
+        def is_model(layer: Any) -> bool:
+            if not models:
+                module = sys.modules.get("keras.src.models.model")
+                model_class = getattr(module, "Model", None)
+                if model_class is None:
+                    return False
+                models.append(model_class)
+            return isinstance(layer, models[0])
+
+        tensor_module = sys.modules.get("keras.src.backend.common.keras_tensor")
+        symbolic = getattr(tensor_module, "KerasTensor", None) or ()
         original = Layer.__dict__["__call__"]
         scopes = self
         stack = self._stack
@@ -106,10 +114,10 @@ class KerasScopes:
                 parent = stack[-1]
                 path = f"{parent}/{layer.name}" if parent else layer.name
             else:
-                path = "" if isinstance(layer, Model) else layer.name
+                path = "" if is_model(layer) else layer.name
                 scopes._roots.add(layer)
             call_id = -1
-            if executing_eagerly() and not (args and isinstance(args[0], symbolic)):
+            if executing_eagerly() and not _is_symbolic(args, kwargs, symbolic):
                 call_id = recorder.enter_module(path, type(layer).__name__, "tensorflow")
             stack.append(path)
             try:
@@ -141,3 +149,13 @@ class KerasScopes:
                 "inactive wrapper stays in that chain"
             )
         self._layer_class = None
+
+
+def _is_symbolic(args: tuple, kwargs: dict, symbolic: Any) -> bool:
+    """True when the call's first tensor argument is a ``KerasTensor`` (a functional build)."""
+    first = args[0] if args else next(iter(kwargs.values()), None)
+    if isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    elif isinstance(first, dict) and first:
+        first = next(iter(first.values()))
+    return isinstance(first, symbolic)

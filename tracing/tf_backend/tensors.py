@@ -67,22 +67,21 @@ class TensorReader:
             short = self._devices[raw] = _short_device(raw)
         return short
 
-    def summarize(self, tensor: Any, keep_value: bool) -> tuple[TensorSummary, bytes | None]:
-        """Summary of an eager tensor, plus its value bytes when ``keep_value`` and storable."""
+    def summarize(self, tensor: Any) -> tuple[TensorSummary, np.ndarray | None]:
+        """Summary of an eager tensor, plus its numpy value when the trace could store it."""
         info = self.dtype_info(tensor)
         shape = tensor._shape_tuple()
         device = self.device(tensor)
         if not info.numeric:
             return TensorSummary(shape, info.name, device), None
         array = tensor.numpy()
-        payload = None
-        if keep_value and info.storable:
-            payload = payloads.encode(array)
-        return fast_summary(array, info.name, device, has_value=payload is not None), payload
+        return fast_summary(array, info.name, device), array if info.storable else None
 
-    def shape_and_dtype(self, tensor: Any) -> tuple[tuple[int, ...], str]:
-        """``(shape, dtype name)`` without reading the tensor's data."""
-        return tensor._shape_tuple(), self.dtype_info(tensor).name
+    def value(self, tensor: Any) -> bytes | None:
+        """The tensor's value as payload bytes, or None when the trace cannot store it."""
+        if not self.dtype_info(tensor).storable:
+            return None
+        return payloads.encode(tensor.numpy())
 
 
 def fast_summary(
