@@ -8,7 +8,10 @@
 
 Rounds interleave the untraced and traced measurements so that load changes on a shared machine
 hit both; each printed ratio is the median over rounds. A traced round includes draining the
-trace writer (its background thread's work is part of the cost).
+trace writer (its background thread's work is part of the cost). Ratios are given for wall time
+(what the targets refer to) and for the CPU time of the whole process, which a busy machine
+disturbs less. Run it on an otherwise idle machine: on a loaded 2-core box every thread the
+recording adds (the trace writer) competes with TensorFlow's own.
 
     PYTHONPATH=. python benchmarks/tf_overhead.py [--rounds 7] [--quick]
 """
@@ -23,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,52 +51,73 @@ def build_model(layers: int = 20, width: int = 64) -> keras.Model:
     return keras.Model(inputs, h, name="mlp")
 
 
-def seconds_per_call(step: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
+class Timing(NamedTuple):
+    """Seconds per call: wall clock, and CPU time of the whole process (all threads)."""
+
+    wall: float
+    cpu: float
+
+
+class Comparison(NamedTuple):
+    """Medians over rounds: untraced and traced timings, and the per-round ratios."""
+
+    base: Timing
+    traced: Timing
+    wall_ratio: float
+    cpu_ratio: float
+
+
+def timed(step: Callable[[], object], calls: int, finish: Callable[[], object] = tuple) -> Timing:
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         step()
-    return (time.perf_counter() - start) / calls
+    finish()
+    return Timing((time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls)
 
 
-def traced_seconds_per_call(step: Callable[[], object], calls: int, path: str, **options) -> float:
+def traced_timing(step: Callable[[], object], calls: int, path: str, **options) -> Timing:
     with tracing.record(path, **options) as recorder:
         step()  # the first traced call declares sources and walks function graphs
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
         assert recorder.writer is not None
-        recorder.writer.flush()
-        elapsed = time.perf_counter() - start
-    return elapsed / calls
+        return timed(step, calls, recorder.writer.flush)  # the writer thread's work counts
+
+
+def summarize(base: list[Timing], traced: list[Timing]) -> Comparison:
+    def median(timings: list[Timing]) -> Timing:
+        return Timing(*(statistics.median(values) for values in zip(*timings)))
+
+    return Comparison(
+        median(base),
+        median(traced),
+        statistics.median(t.wall / b.wall for b, t in zip(base, traced)),
+        statistics.median(t.cpu / b.cpu for b, t in zip(base, traced)),
+    )
 
 
 def compare(
     name: str, step: Callable[[], object], calls: int, rounds: int, folder: str, **options
-) -> tuple[float, float, float]:
-    """Median untraced and traced seconds per call, and the median per-round ratio."""
+) -> Comparison:
+    """Untraced and traced rounds, interleaved."""
     for _ in range(3):
         step()
-    base, traced, ratios = [], [], []
+    base, traced = [], []
     for index in range(rounds):
-        b = seconds_per_call(step, calls)
+        base.append(timed(step, calls))
         path = os.path.join(folder, f"{name}{index}.opscope")
-        t = traced_seconds_per_call(step, calls, path, **options)
-        base.append(b)
-        traced.append(t)
-        ratios.append(t / b)
-    return statistics.median(base), statistics.median(traced), statistics.median(ratios)
+        traced.append(traced_timing(step, calls, path, **options))
+    return summarize(base, traced)
 
 
 def compare_tfdbg(
     model: keras.Model, batch: tf.Tensor, calls: int, rounds: int, folder: str
-) -> tuple[float, float, float]:
+) -> Comparison:
     """The same function under tfdbg v2 FULL_HEALTH dumping (instrumented when traced)."""
     baseline = tf.function(model)
     for _ in range(3):
         baseline(batch)
-    base, dumped, ratios = [], [], []
+    base, dumped = [], []
     for index in range(rounds):
-        b = seconds_per_call(lambda: baseline(batch), calls)
+        base.append(timed(lambda: baseline(batch), calls))
         tf.debugging.experimental.enable_dump_debug_info(
             os.path.join(folder, f"tfdbg{index}"), tensor_debug_mode="FULL_HEALTH"
         )
@@ -100,22 +125,20 @@ def compare_tfdbg(
             instrumented = tf.function(model)
             for _ in range(3):
                 instrumented(batch)
-            d = seconds_per_call(lambda f=instrumented: f(batch), calls)
+            dumped.append(timed(lambda f=instrumented: f(batch), calls))
         finally:
             tf.debugging.experimental.disable_dump_debug_info()
-        base.append(b)
-        dumped.append(d)
-        ratios.append(d / b)
-    return statistics.median(base), statistics.median(dumped), statistics.median(ratios)
+    return summarize(base, dumped)
 
 
-def report(label: str, base: float, traced: float, ratio: float, target: float | None) -> str:
+def report(label: str, result: Comparison, target: float | None) -> str:
     verdict = ""
     if target is not None:
-        verdict = f"  target ≤ {target:.1f}x: {'met' if ratio <= target else 'MISSED'}"
+        verdict = f"   target ≤ {target:.1f}x: {'met' if result.wall_ratio <= target else 'MISSED'}"
     return (
-        f"{label:<44} untraced {base * 1e3:8.3f} ms   traced {traced * 1e3:8.3f} ms   "
-        f"ratio {ratio:5.2f}x{verdict}"
+        f"{label:<48} untraced {result.base.wall * 1e3:8.3f} ms  "
+        f"traced {result.traced.wall * 1e3:8.3f} ms  ratio {result.wall_ratio:5.2f}x  "
+        f"(CPU {result.cpu_ratio:5.2f}x){verdict}"
     )
 
 
@@ -130,15 +153,15 @@ def main() -> None:
     function = tf.function(model)
     print(
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
-        f"{args.rounds} rounds"
+        f"{args.rounds} rounds, load average {os.getloadavg()[0]:.1f} at start"
     )
     with tempfile.TemporaryDirectory() as folder:
         eager = compare("eager", lambda: model(batch), eager_calls, args.rounds, folder)
-        print(report("Keras eager 20×Dense(64, gelu), batch 4", *eager, EAGER_TARGET))
+        print(report("Keras eager 20×Dense(64, gelu), batch 4", eager, EAGER_TARGET))
         graph = compare("graph", lambda: function(batch), function_calls, args.rounds, folder)
-        print(report("tf.function, OpScope graph mode (default)", *graph, FUNCTION_TARGET))
+        print(report("tf.function, OpScope graph mode (default)", graph, FUNCTION_TARGET))
         dump = compare_tfdbg(model, batch, function_calls, args.rounds, folder)
-        print(report("tf.function, tfdbg v2 dump (FULL_HEALTH)", *dump, None))
+        print(report("tf.function, tfdbg v2 dump (FULL_HEALTH)", dump, None))
         debug = compare(
             "debug",
             lambda: function(batch),
@@ -147,7 +170,8 @@ def main() -> None:
             folder,
             tf_function_mode="debug",
         )
-        print(report("tf.function, OpScope debug mode (runs eagerly)", *debug, None))
+        print(report("tf.function, OpScope debug mode (runs eagerly)", debug, None))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 _MIN_PRUNE = 1 << 16
 _MAX_ATTR_TEXT = 120
+_ATTR_CACHE_SIZE = 4096
 _DTYPE_ATTRS = frozenset({"T", "dtype", "DstT", "SrcT", "Tidx", "Tshape", "out_type", "Tindices"})
 
 
@@ -63,6 +64,7 @@ class EagerOps:
         self._prune_at = _MIN_PRUNE
         self._writers: dict[int, str] = {}
         self._names: dict[Any, tuple[str, bool]] = {}
+        self._attr_cache: dict[Any, tuple[tuple[str, str], ...]] = {}
         self._source_counts = {"input": 0, "const": 0}
         self._busy = False
         self.pending: Any = None
@@ -128,13 +130,13 @@ class EagerOps:
             call = self._functions.called(op_type)
             kind = "call"
             graph_id = call.graph_id
-            attr_pairs: list[tuple[str, str]] = [("function", op_type)]
+            attr_pairs: Any = (("function", op_type),)
             op_type = call.name
             writes = call.writes
             if len(inputs) > call.first_capture:
                 slots = [i for i in range(len(inputs)) if i < call.first_capture or i in writes]
         else:
-            attr_pairs = self._attrs(attrs) if attrs else []
+            attr_pairs = self._attr_pairs(op_type, attrs) if attrs else ()
             writes = frozenset(range(len(inputs))) if op_type.startswith(WRITER_PREFIXES) else None
         recorder = self._recorder
         seq = recorder.op_count
@@ -246,7 +248,20 @@ class EagerOps:
         self._producers[tensor._id] = (node, 0, weakref.ref(tensor), summary.shape, info.name)
         return node
 
-    def _attrs(self, attrs: Any) -> list[tuple[str, str]]:
+    def _attr_pairs(self, op_type: str, attrs: Any) -> tuple[tuple[str, str], ...]:
+        """Display text of an op's attrs, cached: the same attrs recur op after op."""
+        key = (op_type, attrs)  # per op type: an attr's type (bool, int, dtype) is fixed there
+        try:
+            cached = self._attr_cache.get(key)
+        except TypeError:  # an unhashable value (a list attr)
+            return self._attrs(attrs)
+        if cached is None:
+            cached = self._attrs(attrs)
+            if len(self._attr_cache) < _ATTR_CACHE_SIZE:
+                self._attr_cache[key] = cached
+        return cached
+
+    def _attrs(self, attrs: Any) -> tuple[tuple[str, str], ...]:
         pairs = []
         for i in range(0, len(attrs) - 1, 2):
             key, value = attrs[i], attrs[i + 1]
@@ -261,7 +276,7 @@ class EagerOps:
             else:
                 continue
             pairs.append((str(key), text[:_MAX_ATTR_TEXT]))
-        return pairs
+        return tuple(pairs)
 
     def _prune(self) -> None:
         """Forget producers of tensors that no longer exist (ids are never reused)."""
