@@ -7,11 +7,11 @@
    against the same untraced graph run.
 
 Rounds interleave the untraced and traced measurements so that load changes on a shared machine
-hit both; each printed ratio is the median over rounds. A traced round includes draining the
-trace writer (its background thread's work is part of the cost). Ratios are given for wall time
-(what the targets refer to) and for the CPU time of the whole process, which a busy machine
-disturbs less. Run it on an otherwise idle machine: on a loaded 2-core box every thread the
-recording adds (the trace writer) competes with TensorFlow's own.
+hit both; each printed ratio is the median over rounds. Rounds last about 1.5 s, several of the
+trace writer's 0.25 s commits, so its background thread's work is part of the traced time.
+Ratios are given for wall time (what the targets refer to) and for the CPU time of the whole
+process, which a busy machine disturbs less. Run it on an otherwise idle machine: on a loaded
+2-core box every thread the recording adds (the trace writer) competes with TensorFlow's own.
 
     PYTHONPATH=. python benchmarks/tf_overhead.py [--rounds 7] [--quick]
 """
@@ -67,19 +67,25 @@ class Comparison(NamedTuple):
     cpu_ratio: float
 
 
-def timed(step: Callable[[], object], calls: int, finish: Callable[[], object] = tuple) -> Timing:
+def timed(step: Callable[[], object], calls: int) -> Timing:
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         step()
-    finish()
     return Timing((time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls)
 
 
+def calls_per_round(step: Callable[[], object], seconds: float) -> int:
+    """How many calls fill ``seconds`` (rounds span several of the writer's 0.25 s commits)."""
+    for _ in range(3):
+        step()
+    once = timed(step, 3).wall
+    return max(3, round(seconds / once))
+
+
 def traced_timing(step: Callable[[], object], calls: int, path: str, **options) -> Timing:
-    with tracing.record(path, **options) as recorder:
+    with tracing.record(path, **options):
         step()  # the first traced call declares sources and walks function graphs
-        assert recorder.writer is not None
-        return timed(step, calls, recorder.writer.flush)  # the writer thread's work counts
+        return timed(step, calls)
 
 
 def summarize(base: list[Timing], traced: list[Timing]) -> Comparison:
@@ -95,11 +101,12 @@ def summarize(base: list[Timing], traced: list[Timing]) -> Comparison:
 
 
 def compare(
-    name: str, step: Callable[[], object], calls: int, rounds: int, folder: str, **options
+    name: str, step: Callable[[], object], seconds: float, rounds: int, folder: str, **options
 ) -> Comparison:
-    """Untraced and traced rounds, interleaved."""
-    for _ in range(3):
-        step()
+    """Untraced and traced rounds of about ``seconds`` each, interleaved."""
+    calls = calls_per_round(step, seconds)
+    once = traced_timing(step, 1, os.path.join(folder, f"{name}-calibrate.opscope"), **options)
+    calls = max(3, min(calls, round(seconds / once.wall)))  # debug mode is far slower
     base, traced = [], []
     for index in range(rounds):
         base.append(timed(step, calls))
@@ -109,12 +116,11 @@ def compare(
 
 
 def compare_tfdbg(
-    model: keras.Model, batch: tf.Tensor, calls: int, rounds: int, folder: str
+    model: keras.Model, batch: tf.Tensor, seconds: float, rounds: int, folder: str
 ) -> Comparison:
     """The same function under tfdbg v2 FULL_HEALTH dumping (instrumented when traced)."""
     baseline = tf.function(model)
-    for _ in range(3):
-        baseline(batch)
+    calls = calls_per_round(lambda: baseline(batch), seconds)
     base, dumped = [], []
     for index in range(rounds):
         base.append(timed(lambda: baseline(batch), calls))
@@ -142,36 +148,41 @@ def report(label: str, result: Comparison, target: float | None) -> str:
     )
 
 
+def print_now(text: str) -> None:
+    print(text, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
-    parser.add_argument("--quick", action="store_true", help="fewer calls, for a smoke run")
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of a round (1.5)")
+    parser.add_argument("--quick", action="store_true", help="short rounds, for a smoke run")
     args = parser.parse_args()
-    eager_calls, function_calls = (3, 50) if args.quick else (10, 300)
+    seconds = 0.3 if args.quick else args.seconds
     model = build_model()
     batch = tf.constant(np.random.default_rng(0).standard_normal((4, 64)), tf.float32)
     function = tf.function(model)
-    print(
+    print_now(
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
         f"{args.rounds} rounds, load average {os.getloadavg()[0]:.1f} at start"
     )
     with tempfile.TemporaryDirectory() as folder:
-        eager = compare("eager", lambda: model(batch), eager_calls, args.rounds, folder)
-        print(report("Keras eager 20×Dense(64, gelu), batch 4", eager, EAGER_TARGET))
-        graph = compare("graph", lambda: function(batch), function_calls, args.rounds, folder)
-        print(report("tf.function, OpScope graph mode (default)", graph, FUNCTION_TARGET))
-        dump = compare_tfdbg(model, batch, function_calls, args.rounds, folder)
-        print(report("tf.function, tfdbg v2 dump (FULL_HEALTH)", dump, None))
+        eager = compare("eager", lambda: model(batch), seconds, args.rounds, folder)
+        print_now(report("Keras eager 20×Dense(64, gelu), batch 4", eager, EAGER_TARGET))
+        graph = compare("graph", lambda: function(batch), seconds, args.rounds, folder)
+        print_now(report("tf.function, OpScope graph mode (default)", graph, FUNCTION_TARGET))
+        dump = compare_tfdbg(model, batch, seconds, args.rounds, folder)
+        print_now(report("tf.function, tfdbg v2 dump (FULL_HEALTH)", dump, None))
         debug = compare(
             "debug",
             lambda: function(batch),
-            eager_calls,
+            seconds,
             args.rounds,
             folder,
             tf_function_mode="debug",
         )
-        print(report("tf.function, OpScope debug mode (runs eagerly)", debug, None))
-    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        print_now(report("tf.function, OpScope debug mode (runs eagerly)", debug, None))
+    print_now(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

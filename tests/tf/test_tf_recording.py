@@ -143,6 +143,25 @@ def test_functional_layer_variables_are_named_by_keras_path(tmp_path, batch):
     assert {op.module_path for op in _ops(trace, "MatMul")} == {"conv_a", "conv_b", "head"}
 
 
+def test_variables_created_and_written_in_the_block_are_named_and_ordered(tmp_path):
+    with tracing.record(tmp_path / "v.opscope"):
+        model = programs.SubclassedNet()
+        model(programs.inputs())
+        plain = tf.Variable(2.0, name="plain")
+        plain.assign_add(1.0)
+        tripled = plain * 3.0
+    assert float(tripled) == 9.0
+    trace = tracing.load(tmp_path / "v.opscope")
+    names = {node.name for node in trace.source_nodes if node.kind == "variable"}
+    assert {"plain", "subclassed_net/encoder/dense_1/kernel", "subclassed_net/head_sub/bias"} <= (
+        names
+    )
+    add = _ops(trace, "AssignAddVariableOp")[-1]
+    assert add.mutates == (0,) and add.inputs[0].source.startswith("op:")  # after the init write
+    read = next(op for op in trace.ops[add.seq :] if op.op_type == "ReadVariableOp")
+    assert (read.inputs[0].source, read.inputs[0].kind) == (add.node_id, "write")
+
+
 def test_first_nonfinite_is_the_eager_op_at_the_users_line(eager):
     trace, _, total = eager
     assert np.isnan(total)

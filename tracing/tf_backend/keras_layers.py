@@ -50,10 +50,16 @@ class KerasScopes:
             return None
         return self._stack[-1]
 
-    def variable(self, handle_id: int) -> tuple[Any, str] | None:
-        """``(tf.Variable, Keras path)`` of the Keras variable whose handle has ``handle_id``."""
+    def variable(self, handle_id: int, refresh: bool) -> tuple[Any, str] | None:
+        """``(tf.Variable, Keras path)`` of the Keras variable whose handle has ``handle_id``.
+
+        ``refresh`` re-reads the variables of the models called so far when the handle is not
+        yet known (costs one pass over them).
+        """
         found = self._variable_paths.get(handle_id)
         if found is None:
+            if not refresh:
+                return None
             self._index_variables()
             found = self._variable_paths.get(handle_id)
             if found is None:
