@@ -214,6 +214,39 @@ def test_summaries_match_numpy(tmp_path):
     assert (doubled.dtype, doubled.min, doubled.max) == ("bfloat16", 2.0, 8.0)
 
 
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.random.default_rng(0).standard_normal((4, 64)).astype(np.float32),
+        np.random.default_rng(1).integers(-5, 5, (3, 7)),
+        np.array([True, False, True]),
+        np.array(3.5, np.float32),
+        np.array([1e8 + 1, 1e8 + 2, 1e8 + 3], np.float32),
+        np.arange(5, dtype=np.uint8),
+        np.array([np.nan, 1.0, -np.inf, 2.0], np.float32),
+        np.zeros((0, 3), np.float32),
+    ],
+    ids=["float32", "int64", "bool", "scalar", "offset", "uint8", "nonfinite", "empty"],
+)
+def test_fast_summary_matches_the_reference_summary(array):
+    from tracing.summaries import summarize_array
+    from tracing.tf_backend.tensors import fast_summary
+
+    fast, reference = fast_summary(array, array.dtype.name), summarize_array(array)
+    assert (fast.shape, fast.dtype, fast.min, fast.max) == (
+        reference.shape,
+        reference.dtype,
+        reference.min,
+        reference.max,
+    )
+    assert (fast.nan_count, fast.inf_count) == (reference.nan_count, reference.inf_count)
+    if reference.mean is None:
+        assert fast.mean is None and fast.std is None
+    else:
+        assert fast.mean == pytest.approx(reference.mean, rel=1e-12, abs=1e-12)
+        assert fast.std == pytest.approx(reference.std, rel=1e-9, abs=1e-12)
+
+
 # -- tf.function, graph mode ---
 
 

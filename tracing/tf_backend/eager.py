@@ -130,7 +130,7 @@ class EagerOps:
             call = self._functions.called(op_type)
             kind = "call"
             graph_id = call.graph_id
-            attr_pairs: Any = (("function", op_type),)
+            attr_pairs: Any = ()  # the TF function name is in graph_id
             op_type = call.name
             writes = call.writes
             if len(inputs) > call.first_capture:

@@ -87,15 +87,18 @@ class TensorReader:
 def fast_summary(
     array: np.ndarray, dtype: str, device: str = "cpu", *, has_value: bool = False
 ) -> TensorSummary:
-    """``summarize_array`` with a quicker path for finite float arrays (same fields)."""
+    """``summarize_array`` with a quicker path for finite real arrays (same fields)."""
     if dtype in _WIDEN:
         array = array.astype(np.float32)
-    if array.dtype.kind != "f" or array.size == 0:
+    kind = array.dtype.kind
+    if kind not in "fiub" or array.size == 0:
         return summarize_array(array, dtype, device, has_value=has_value)
     flat = array.reshape(-1)
+    if kind == "b":
+        flat = flat.view(np.uint8)
     lo = np.minimum.reduce(flat)
     hi = np.maximum.reduce(flat)
-    if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN propagates through min/max
+    if kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):  # NaN reaches min/max
         return summarize_array(array, dtype, device, has_value=has_value)
     wide = flat if flat.dtype == np.float64 else flat.astype(np.float64)
     count = wide.size
@@ -103,7 +106,7 @@ def fast_summary(
     centred = wide - mean
     std = math.sqrt(float(np.dot(centred, centred)) / count)
     return TensorSummary(
-        tuple(int(d) for d in array.shape),
+        array.shape,
         dtype,
         device,
         min=float(lo),
