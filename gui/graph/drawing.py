@@ -22,6 +22,8 @@ TextRole = Literal["title", "caption", "param"]
 Point = tuple[float, float]
 MAX_PARAM_LINES = 3
 MAX_LABEL_CHARS = 40
+BASELINE = 0.36
+"""Baseline below a text line's centre, in font sizes (screen and SVG use the same)."""
 
 
 def estimate_width(text: str, size: float, bold: bool = False) -> float:

@@ -15,6 +15,8 @@ from gui.graph.visible import ViewState, VisibleGraph
 
 DEFAULT_BUDGET = 48
 """Visible nodes the first view aims for."""
+AUTO_UNFOLD_MAX = 4
+"""Longest run the first view shows block by block; longer runs stay one "×N" node."""
 
 
 class Expansion:
@@ -158,7 +160,7 @@ class Expansion:
             series = visible.series.get(node_id)
             if series is not None:
                 grow = len(series.members) - 1
-                if count + grow > budget:
+                if len(series.members) > AUTO_UNFOLD_MAX or count + grow > budget:
                     continue
                 self.unfolded.update(series.members)
                 count += grow

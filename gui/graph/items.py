@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.graph.drawing import (
+    BASELINE,
     GLYPH_SPACE,
     NodeLook,
     arrowhead,
@@ -45,8 +46,6 @@ TEXT_LOD = 0.42
 """Below this zoom, node text is not drawn (it would be unreadable anyway)."""
 DETAIL_LOD = 0.18
 """Below this zoom, nodes are plain boxes and edges plain lines."""
-BASELINE = 0.36
-"""Baseline below a text line's centre, in font sizes (the SVG writer uses the same)."""
 
 
 class ItemHost(Protocol):

@@ -133,9 +133,10 @@ def op_category(op_type: str, kind: str = "op") -> str:
     name = short_op_name(op_type)
     words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", name).lower()) if w]
     joined = "_".join(words)
+    squashed = "".join(words)
     for category, keys in _CATEGORY_WORDS:
         for key in keys:
-            if key in words or (len(key) > 3 and key in joined):
+            if key in words or (len(key) > 3 and (key in joined or key in squashed)):
                 return category
     if words and words[0] in {
         "add",

@@ -371,7 +371,12 @@ class LayoutEngine:
 
 def order_layers(children: Sequence[str], edges: Sequence[LiftedEdge]) -> _Ordering:
     """Layer the children (longest path, inputs pushed down next to their first consumer) and
-    order each layer with igraph's Sugiyama crossing reduction."""
+    order each layer with igraph's Sugiyama crossing reduction.
+
+    Only vertices that have edges go to igraph: with isolated vertices present, igraph 1.0
+    hands the dummy points of long edges to the wrong edges. The routing is checked anyway and
+    replaced by straight interpolation for any edge whose points do not fit its layers.
+    """
     n = len(children)
     index_of = {child: i for i, child in enumerate(children)}
     index_of[IN_PORT] = n
@@ -379,54 +384,58 @@ def order_layers(children: Sequence[str], edges: Sequence[LiftedEdge]) -> _Order
     pairs = tuple((index_of[e.src], index_of[e.dst]) for e in edges)
     total = n + 2
     layers = _longest_path_layers(total, pairs, n)
-    graph = igraph.Graph(n=total, edges=list(pairs), directed=True)
+    connected = sorted({i for pair in pairs for i in pair})
+    local = {vertex: k for k, vertex in enumerate(connected)}
+    graph = igraph.Graph(
+        n=len(connected), edges=[(local[s], local[d]) for s, d in pairs], directed=True
+    )
     if layers is None:
         result = graph.layout_sugiyama()
-        layers = [round(y) for _, y in result.coords]
-        pairs_layers = layers
+        layers = [0] * total
+        for vertex, k in local.items():
+            layers[vertex] = round(result.coords[k][1])
     else:
-        result = graph.layout_sugiyama(layers=layers)
-        pairs_layers = layers
-    coords = result.coords
+        result = graph.layout_sugiyama(layers=[layers[v] for v in connected])
+    x_of = {vertex: result.coords[k][0] for vertex, k in local.items()}
     routing = result.edge_routing
     rows: dict[int, list[tuple[float, tuple[int, int]]]] = {}
     desired: dict[tuple[int, int], float] = {}
-    used_ports = {i for pair in pairs for i in pair if i >= n}
+    right = max(x_of.values(), default=-1.0)
     for index in range(total):
-        if index >= n and index not in used_ports:
-            continue
+        if index >= n and index not in local:
+            continue  # an unused port
+        if index not in x_of:  # an isolated child: at the right end of its layer
+            right += 1.0
+            x_of[index] = right
         item = (index, -1)
-        rows.setdefault(pairs_layers[index], []).append((coords[index][0], item))
-        desired[item] = coords[index][0]
+        rows.setdefault(layers[index], []).append((x_of[index], item))
+        desired[item] = x_of[index]
     dummies: list[tuple[tuple[int, int], ...]] = []
     fixed_edges = []
     for number, (s, d) in enumerate(pairs):
-        points = routing[number] if number < len(routing) else []
+        lo, hi = layers[s], layers[d]
+        if hi < lo:
+            s, d, lo, hi = d, s, hi, lo  # a reversed edge of a cycle: route it downwards
+        points = [tuple(p) for p in (routing[number] if number < len(routing) else [])]
+        points.sort(key=lambda p: p[1])
+        wanted = list(range(lo + 1, hi))
+        if [round(y) for _, y in points] != wanted:
+            x0, x1 = x_of[s], x_of[d]
+            points = [(x0 + (x1 - x0) * (y - lo) / (hi - lo), y) for y in wanted]
         items = []
-        lo, hi = pairs_layers[s], pairs_layers[d]
-        if hi < lo:  # a reversed edge (cycle): igraph routes it upwards
-            points = list(reversed(points))
         for k, (x, y) in enumerate(points):
-            layer = round(y)
             item = (number, k)
-            rows.setdefault(layer, []).append((x, item))
+            rows.setdefault(round(y), []).append((x, item))
             desired[item] = x
             items.append(item)
         dummies.append(tuple(items))
-        fixed_edges.append((s, d) if hi >= lo else (d, s))
+        fixed_edges.append((s, d))
     depth = max(rows) + 1 if rows else 1
     ordered_rows = tuple(
         tuple(item for _, item in sorted(rows.get(layer, []), key=lambda t: t[0]))
         for layer in range(depth)
     )
-    # dummy layers are implied by their order along the edge (see LayoutEngine._dummy_layer)
-    return _Ordering(
-        tuple(pairs_layers),
-        ordered_rows,
-        desired,
-        tuple(fixed_edges),
-        tuple(dummies),
-    )
+    return _Ordering(tuple(layers), ordered_rows, desired, tuple(fixed_edges), tuple(dummies))
 
 
 def _longest_path_layers(total: int, pairs: Sequence[tuple[int, int]], n: int) -> list[int] | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication
+from PySide6.QtGui import QFont, QFontInfo, QFontMetricsF, QGuiApplication
 
 
 def default_family() -> str:
     """The application's font family (what the screen and exports are measured with)."""
     app = QGuiApplication.instance()
-    family = app.font().family() if app is not None else ""
+    family = QFontInfo(app.font()).family() if app is not None else ""
     return family or "DejaVu Sans"
 
 
@@ -20,7 +20,7 @@ def make_font(family: str, size: float, bold: bool) -> QFont:
     """A pixel-sized font (pixel sizes keep screen, SVG and PNG in agreement)."""
     font = QFont(family)
     font.setPixelSize(max(1, round(size)))
-    font.setWeight(QFont.Weight.DemiBold if bold else QFont.Weight.Normal)
+    font.setWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     return font
 
@@ -44,7 +44,7 @@ class QtMeasure:
         if metrics is None:
             font = QFont(self.family)
             font.setPixelSize(max(1, round(size)))
-            font.setWeight(QFont.Weight.DemiBold if bold else QFont.Weight.Normal)
+            font.setWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
             metrics = cache[(size, bold)] = QFontMetricsF(font)
         return metrics
 
