@@ -23,9 +23,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from gui.graph.labels import param_label, relative_name, short_op_name, split_index
+from gui.graph.labels import relative_name, short_op_name, split_index
 
 if TYPE_CHECKING:
     from tracing import Trace
@@ -61,7 +61,9 @@ class HNode:
     module_path: str = ""
     caption: str = ""
     """For an op shown in place of a one-op module: that module's name (``q``)."""
-    params: list[str] = field(default_factory=list)
+    params: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    """Parameters, buffers and constants read by an op: ``(name, shape)`` (see
+    ``labels.param_label``)."""
     shape: tuple[int, ...] | None = None
     dtype: str = ""
     nonfinite: bool = False
@@ -77,8 +79,7 @@ class HNode:
         return self.kind in ("root", "group", "function", "scope")
 
 
-@dataclass(frozen=True, slots=True)
-class FlowEdge:
+class FlowEdge(NamedTuple):
     """A tensor flowing from one leaf to another (parameters excluded)."""
 
     src: str
@@ -161,34 +162,41 @@ class Hierarchy:
             self._fn_edges[edge.src].append(edge)
             self._fn_edges[edge.dst].append(edge)
         consumers: dict[str, list[str]] = defaultdict(list)
-        self.op_ids = [op.node_id for op in trace.ops]
-        for op in trace.ops:
-            node_id = op.node_id
-            if op.call_id in calls:
-                parent = f"call:{op.call_id}"
-            elif op.module_path:
-                parent = self._scope_group(op.module_path)
-            else:
-                parent = ROOT
-            out = op.outputs[0] if op.outputs else None
-            node = self._add(
-                HNode(
-                    node_id,
-                    "op",
-                    parent,
-                    short_op_name(op.op_type),
-                    op.op_type,
-                    seq=op.seq,
-                    last_seq=op.seq,
-                    op_count=1,
-                    module_path=op.module_path,
-                    shape=out.shape if out else None,
-                    dtype=out.dtype if out else "",
-                    nonfinite=op.nonfinite,
-                    category_kind=op.kind,
-                    ref=op,
-                )
+        self.op_ids = [f"op:{op.seq}" for op in trace.ops]
+        call_nodes = {call_id: f"call:{call_id}" for call_id in calls}
+        short_names: dict[str, str] = {}
+        in_edges, out_edges = self.in_edges, self.out_edges
+        for op, node_id in zip(trace.ops, self.op_ids):
+            parent = call_nodes.get(op.call_id)
+            if parent is None:
+                parent = self._scope_group(op.module_path) if op.module_path else ROOT
+            outputs = op.outputs
+            out = outputs[0] if outputs else None
+            label = short_names.get(op.op_type)
+            if label is None:
+                label = short_names[op.op_type] = short_op_name(op.op_type)
+            nonfinite = False
+            for summary in outputs:
+                if (summary.nan_count or summary.inf_count) and summary.initialized:
+                    nonfinite = True
+                    break
+            node = HNode(
+                node_id,
+                "op",
+                parent,
+                label,
+                op.op_type,
+                seq=op.seq,
+                last_seq=op.seq,
+                op_count=1,
+                module_path=op.module_path,
+                shape=out.shape if out else None,
+                dtype=out.dtype if out else "",
+                nonfinite=nonfinite,
+                category_kind=op.kind,
+                ref=op,
             )
+            self.nodes[node_id] = node
             order[node_id] = (op.seq, 1, 0)
             if op.kind == "call" and op.graph_id in self._functions:
                 node.expandable = True
@@ -196,11 +204,11 @@ class Hierarchy:
             for ref in op.inputs:
                 source = sources.get(ref.source)
                 if source is not None and source.kind in ANNOTATION_SOURCES:
-                    node.params.append(param_label(source.name, source.shape or ref.shape))
+                    node.params.append((source.name, source.shape or ref.shape))
                     continue
                 edge = FlowEdge(ref.source, node_id, ref.shape, ref.dtype, ref.kind)
-                self.in_edges[node_id].append(edge)
-                self.out_edges[ref.source].append(edge)
+                in_edges[node_id].append(edge)
+                out_edges[ref.source].append(edge)
                 if source is not None:
                     consumers[ref.source].append(parent)
         for node_id, source in sources.items():

@@ -93,6 +93,7 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     # -- geometry ---
 
@@ -250,6 +251,7 @@ class GroupItem(QGraphicsItem):
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         else:
             self.setAcceptHoverEvents(True)
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_size(self, width: float, height: float) -> None:
         if (width, height) != (self.w, self.h):

@@ -27,6 +27,7 @@ from gui.graph.hierarchy import ROOT
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
+from gui.graph.qt_guard import protect_none_refcount
 from gui.graph.scene import GraphScene
 from gui.graph.search import search
 from gui.graph.style import DARK, LIGHT, Style, is_dark_color
@@ -54,6 +55,7 @@ class GraphPanel(QWidget):
     """The first layout of a newly loaded trace is on screen (seconds since the load began)."""
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
+        protect_none_refcount()
         super().__init__(parent)
         self.session = session
         self.graph_style = app_style()
