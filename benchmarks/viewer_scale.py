@@ -343,7 +343,8 @@ def report(results: dict[str, dict]) -> None:
     for label, value, target, unit in checks:
         verdict = "ok" if value <= target else "MISSED"
         print(
-            f"{label:>40}: {value:8.2f} {unit} (target ≤ {target:g} {unit}, {value / target:5.2f}× of it) {verdict}"
+            f"{label:>40}: {value:8.2f} {unit} (target ≤ {target:g} {unit}, "
+            f"{value / target:5.2f}× of it) {verdict}"
         )
 
 
