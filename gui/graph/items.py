@@ -86,6 +86,7 @@ class NodeItem(QGraphicsItem):
         self.look = look
         self.w = width
         self.h = height
+        self._bounds = QRectF(-5, -9, width + 10, height + 14)
         self.current = False
         self.selected = False
         self._hover = False
@@ -102,7 +103,13 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, self.w - stack, self.h - stack)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-5, -9, self.w + 10, self.h + 14)
+        return self._bounds
+
+    def set_size(self, width: float, height: float) -> None:
+        if (width, height) != (self.w, self.h):
+            self.prepareGeometryChange()
+            self.w, self.h = width, height
+            self._bounds = QRectF(-5, -9, width + 10, height + 14)
 
     def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
         if current is not None:
@@ -241,6 +248,7 @@ class GroupItem(QGraphicsItem):
         self.root = root
         self.w = 0.0
         self.h = 0.0
+        self._bounds = QRectF()
         self.current = False
         self.selected = False
         self.layout = None
@@ -249,14 +257,22 @@ class GroupItem(QGraphicsItem):
         self._press: QPointF | None = None
         if root:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+            self.content: QGraphicsItem = self
         else:
             self.setAcceptHoverEvents(True)
-            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.content = ContentItem(self)
+
+    def show_content(self, on: bool) -> None:
+        """Draw the children (True) or only this box (False, when zoomed far out)."""
+        if self.content is not self and self.content.isVisible() != on:
+            self.content.setVisible(on)
+            self.update()
 
     def set_size(self, width: float, height: float) -> None:
         if (width, height) != (self.w, self.h):
             self.prepareGeometryChange()
             self.w, self.h = width, height
+            self._bounds = QRectF(-5, -9, width + 10, height + 14)
 
     def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
         if current is not None:
@@ -266,9 +282,7 @@ class GroupItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        if self.root:
-            return QRectF()
-        return QRectF(-5, -9, self.w + 10, self.h + 14)
+        return self._bounds
 
     def header_rect(self) -> QRectF:
         return QRectF(0, 0, self.w, self.host.style.spacing.header)
@@ -304,6 +318,8 @@ class GroupItem(QGraphicsItem):
         if self.selected:
             painter.setPen(QPen(_color(pal.selection), 2.0, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), sp.group_radius + 5, 14)
+        if not self.content.isVisible():
+            painter.fillRect(rect.adjusted(8, sp.header + 6, -8, -8), _color(pal.collapsed_fill))
         if lod < TEXT_LOD * 0.7:
             return
         paint_glyph(painter, style, 8, sp.header / 2, expanded=True)
@@ -346,6 +362,20 @@ class GroupItem(QGraphicsItem):
             return
         self.host.node_menu(self.node_id, event.screenPos())
         event.accept()
+
+
+class ContentItem(QGraphicsItem):
+    """An invisible holder of a group's children, hidden as one when zoomed far out."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        return
 
 
 class EdgeItem(QGraphicsItem):

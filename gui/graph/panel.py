@@ -34,6 +34,9 @@ from gui.graph.style import DARK, LIGHT, Style, is_dark_color
 from gui.graph.view import GraphView
 from gui.graph.visible import ViewState
 
+CONTENT_ZOOM = 0.08
+"""Below this zoom, open top-level groups are drawn as boxes without their inside."""
+
 
 def app_style() -> Style:
     """Light or dark graph style following the application palette."""
@@ -81,6 +84,7 @@ class GraphPanel(QWidget):
         layout.addWidget(self._toolbar)
         layout.addWidget(self.view, 1)
 
+        self.view.sig_zoom_changed.connect(self._on_zoom_changed)
         self.scene.sig_node_clicked.connect(self._on_node_clicked)
         self.scene.sig_node_toggled.connect(self._on_node_toggled)
         self.scene.sig_node_menu_requested.connect(self._on_node_menu)
@@ -318,6 +322,9 @@ class GraphPanel(QWidget):
 
     def fit(self) -> None:
         self.view.fit(self.content_rect())
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self.scene.set_detail(zoom >= CONTENT_ZOOM)
 
     def _on_follow_toggled(self, on: bool) -> None:
         self.follow = on
