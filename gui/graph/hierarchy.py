@@ -437,11 +437,16 @@ class Hierarchy:
             if graph_id is None:
                 return
             call = self.nodes[call_id]
-            self._materialize_function(call, graph_id, prefix=f"{call_id}/")
+            local: dict[str, str] = {}
+            self._materialize_function(call, graph_id, f"{call_id}/", local)
+            self._connect_function(local)
             self._finish_fn_subtree(call)
 
-    def _materialize_function(self, container: HNode, graph_id: str, prefix: str) -> None:
-        local: dict[str, str] = {}
+    def _materialize_function(
+        self, container: HNode, graph_id: str, prefix: str, local: dict[str, str]
+    ) -> None:
+        """Nodes of one function graph (and its nested graphs) under ``container``;
+        ``local`` collects recorded node id → node id of this call's copy."""
         scopes: dict[str, str] = {}
         for gnode in self._fn_nodes.get(graph_id, ()):
             parent = self._fn_scope(container, gnode.module_path, prefix, scopes)
@@ -470,11 +475,14 @@ class Hierarchy:
                 HNode(sub_id, "function", container.id, sub.name, "function", expandable=True)
             )
             container.children.append(sub_id)
-            self._materialize_function(group, sub.graph_id, prefix=f"{sub_id}/")
+            self._materialize_function(group, sub.graph_id, f"{sub_id}/", local)
+
+    def _connect_function(self, local: dict[str, str]) -> None:
+        """Edges among a materialised call's nodes, and from outer nodes into them."""
         inner = set(local.values())
         seen: set[int] = set()
-        for gnode in self._fn_nodes.get(graph_id, ()):
-            for edge in self._fn_edges.get(gnode.node_id, ()):
+        for recorded in local:
+            for edge in self._fn_edges.get(recorded, ()):
                 if id(edge) in seen:
                     continue
                 seen.add(id(edge))

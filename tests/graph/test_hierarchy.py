@@ -139,3 +139,9 @@ def test_function_calls_materialise_their_graph_per_call(tmp_path):
     assert [e.src for e in h.in_edges["op:0/g:relu"]] == ["op:0/g:mm"]
     assert next(h.nodes[c].label for c in h.children("op:1")) == "x"
     assert "op:1/g:mm" in h.nodes and h.nodes["op:1/g:mm"].parent == "op:1/scope:dense"
+
+
+def test_edges_into_nested_function_graphs_are_kept(tmp_path):
+    h = Hierarchy.from_trace(tracing.load(function_trace(tmp_path / "f.opscope", calls=1)))
+    h.children("op:0")
+    assert [e.src for e in h.in_edges["op:0/fn:fn:body/g:b1"]] == ["op:0/g:relu"]
