@@ -249,6 +249,7 @@ class GroupItem(QGraphicsItem):
         self.w = 0.0
         self.h = 0.0
         self._bounds = QRectF()
+        self._header: tuple[float, QPainterPath] | None = None
         self.current = False
         self.selected = False
         self.layout = None
@@ -287,6 +288,22 @@ class GroupItem(QGraphicsItem):
     def header_rect(self) -> QRectF:
         return QRectF(0, 0, self.w, self.host.style.spacing.header)
 
+    def _header_path(self) -> QPainterPath:
+        """The title bar: rounded on top, square below (the same outline as the SVG)."""
+        if self._header is None or self._header[0] != self.w:
+            sp = self.host.style.spacing
+            r, w, hh = sp.group_radius, self.w, sp.header
+            path = QPainterPath()
+            path.moveTo(0, hh)
+            path.lineTo(0, r)
+            path.quadTo(0, 0, r, 0)
+            path.lineTo(w - r, 0)
+            path.quadTo(w, 0, w, r)
+            path.lineTo(w, hh)
+            path.closeSubpath()
+            self._header = (w, path)
+        return self._header[1]
+
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
@@ -301,14 +318,9 @@ class GroupItem(QGraphicsItem):
         painter.setPen(QPen(_color(border), 1.2))
         painter.setBrush(_color(pal.group_fill))
         painter.drawRoundedRect(rect, sp.group_radius, sp.group_radius)
-        header = QPainterPath()
-        header.addRoundedRect(self.header_rect(), sp.group_radius, sp.group_radius)
-        square = QPainterPath()
-        square.addRect(QRectF(0, sp.group_radius, self.w, sp.header - sp.group_radius))
-        header = header.united(square)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_color(pal.group_header))
-        painter.drawPath(header)
+        painter.drawPath(self._header_path())
         painter.setPen(QPen(_color(border), 1.2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, sp.group_radius, sp.group_radius)

@@ -182,6 +182,8 @@ class GraphPanel(QWidget):
         self.view.show_start(self.content_rect(), self.scene.item_rect(shown) if shown else None)
         self.sig_first_frame.emit(time.perf_counter() - self._load_started)
         self.sig_layout_applied.emit()
+        if self.follow:  # the cursor may have moved while the graph was being built
+            self._mark_current(scroll=True, follow=True)
         self._start_pending()
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -486,3 +488,77 @@ class GraphPanel(QWidget):
 
     def root_id(self) -> str:
         return ROOT
+
+
+def _preview(argv: list[str] | None = None) -> int:
+    """``python -m gui.graph.panel [trace] [--goto SEQ] [--screenshot out.png]``: the panel
+    alone on a trace (a synthetic one by default), following a minimal session."""
+    import argparse
+    import sys
+    import tempfile
+
+    from PySide6.QtCore import QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import tracing
+
+    parser = argparse.ArgumentParser(prog="python -m gui.graph.panel")
+    parser.add_argument("trace", nargs="?", help="a .opscope file (default: a synthetic one)")
+    parser.add_argument("--goto", type=int, default=None, help="op seq to make current")
+    parser.add_argument("--screenshot", default=None, help="save a PNG of the panel and exit")
+    parser.add_argument("--size", default="1100x800", help="window size, WxH")
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    path = args.trace
+    if path is None:
+        from tracing.synthetic import write_synthetic_trace
+
+        path = write_synthetic_trace(
+            tempfile.mkdtemp() + "/preview.opscope", blocks=12, nan_block=7
+        )
+
+    class PreviewSession(QObject):
+        sig_trace_loaded = Signal()
+        sig_current_op_changed = Signal(int)
+
+        def __init__(self, trace) -> None:
+            super().__init__()
+            self.trace = trace
+            self.index = 0
+
+        @property
+        def current(self):
+            return self.trace.ops[self.index] if self.trace.ops else None
+
+        def go_to(self, seq: int) -> None:
+            self.index = seq
+            self.sig_current_op_changed.emit(seq)
+
+    session = PreviewSession(tracing.load(path))
+    panel = GraphPanel(session)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    panel.resize(width, height)
+    panel.show()
+
+    def when_idle(then: Callable[[], None]) -> None:
+        if panel.model is None or panel.is_busy():
+            QTimer.singleShot(20, lambda: when_idle(then))
+        else:
+            then()
+
+    def shoot() -> None:
+        panel.grab().save(args.screenshot)
+        app.quit()
+
+    def start() -> None:
+        if args.goto is not None:
+            session.go_to(args.goto)
+        if args.screenshot:
+            when_idle(shoot)
+
+    when_idle(start)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())
