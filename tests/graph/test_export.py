@@ -209,3 +209,28 @@ def test_long_qt_sessions_do_not_abort_on_the_none_refcount_bug():
     )
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == "alive"
+
+
+def test_graph_viewer_and_exporter_import_no_framework():
+    code = (
+        "import sys, gui.graph.panel, gui.graph.cli_export, gui.graph.export_dialog;"
+        "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules];"
+        "print(bad)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT_DIR), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_pure_graph_modules_import_no_qt():
+    code = (
+        "import sys, gui.graph.hierarchy, gui.graph.visible, gui.graph.layout, "
+        "gui.graph.expansion, gui.graph.search, gui.graph.svg, gui.graph.model, "
+        "gui.graph.tooltips;"
+        "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'superqt'))])"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT_DIR))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

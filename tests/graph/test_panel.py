@@ -235,3 +235,18 @@ def test_dark_application_palette_gives_a_dark_graph(qtbot, open_panel):
         assert panel.scene.backgroundBrush().color().name() == panel.graph_style.palette.background
     finally:
         app.setPalette(old)
+
+
+def test_an_empty_trace_shows_an_empty_graph(qtbot, tmp_path):
+    from tracing.recorder import Recorder
+
+    with Recorder(tmp_path / "empty.opscope", frameworks=()):
+        pass
+    session = FakeSession(tracing.load(tmp_path / "empty.opscope"))
+    panel = GraphPanel(session)
+    qtbot.addWidget(panel)
+    wait_idle(qtbot, panel)
+    assert panel.scene.items_by_id == {}
+    panel.search_box.setText("relu")
+    panel.search_next()
+    assert panel.search_status.text() == "no match"
