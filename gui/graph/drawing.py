@@ -133,7 +133,7 @@ def series_title(visible: VisibleGraph, series: Series) -> str:
 
 def _series_look(visible: VisibleGraph, series: Series) -> NodeLook:
     first = visible.h.nodes[series.members[0]]
-    nonfinite = any(visible.h.nodes[m].nonfinite for m in series.members)
+    nonfinite = visible.nonfinite(series.id)
     caption = f"{first.type_name} ×{len(series.members)}"
     return NodeLook(
         "series",

@@ -100,6 +100,8 @@ class Hierarchy:
         """Group id → runs of foldable consecutive children (each at least ``MIN_RUN`` long)."""
         self.run_of: dict[str, tuple[str, ...]] = {}
         """Run member id → its run."""
+        self.run_position: dict[str, int] = {}
+        """Run member id → its index in its run."""
         self.alias: dict[str, str] = {}
         """Ids of groups shown as their single op (``call:7`` → ``op:12``)."""
         self.op_ids: list[str] = []
@@ -352,8 +354,9 @@ class Hierarchy:
             if runs:
                 self.runs[node.id] = runs
                 for run in runs:
-                    for member in run:
+                    for position, member in enumerate(run):
                         self.run_of[member] = run
+                        self.run_position[member] = position
 
     def _runs_among(self, children: list[str]) -> Iterator[tuple[str, ...]]:
         run: list[HNode] = []

@@ -73,6 +73,7 @@ class GraphPanel(QWidget):
         self._search_hits: list[str] = []
         self._search_index = -1
         self._search_text = ""
+        self._scene_rect_set = False
         self._workers: set = set()
 
         self.scene = GraphScene(self.graph_style, self)
@@ -149,6 +150,7 @@ class GraphPanel(QWidget):
         self.shown_state = None
         self._pending = None
         self._search_hits = []
+        self._scene_rect_set = False
         self.scene.reset(None)
         if trace is None:
             return
@@ -307,10 +309,15 @@ class GraphPanel(QWidget):
     def _show(self, layout: GroupLayout, state: ViewState) -> None:
         self.shown_state = state
         self.scene.apply(layout)
+        # room to pan past the edges; the rect only grows (each change rebuilds Qt's index)
         margin = max(self.view.width(), self.view.height(), 400) * 2
-        self.scene.setSceneRect(
-            QRectF(0, 0, layout.width, layout.height).adjusted(-margin, -margin, margin, margin)
+        wanted = QRectF(0, 0, layout.width, layout.height).adjusted(
+            -margin, -margin, margin, margin
         )
+        current = self.scene.sceneRect()
+        if not self._scene_rect_set or not current.contains(wanted):
+            self.scene.setSceneRect(wanted.united(current) if self._scene_rect_set else wanted)
+            self._scene_rect_set = True
 
     def is_busy(self) -> bool:
         """True while a layout is being computed (tests and benchmarks wait for it)."""

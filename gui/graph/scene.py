@@ -92,7 +92,6 @@ class GraphScene(QGraphicsScene):
         self._apply_group(self.root_item, layout)
         self.layout = layout
         self._tune_index()
-        self.setSceneRect(QRectF(0, 0, layout.width, layout.height))
         current, self._current = self._current, None
         selected, self._selected = self._selected, None
         if current:
