@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from gui.graph.hierarchy import ROOT
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
@@ -492,9 +491,6 @@ class GraphPanel(QWidget):
             self.search_box.selectAll()
             return
         super().keyPressEvent(event)
-
-    def root_id(self) -> str:
-        return ROOT
 
 
 def _preview(argv: list[str] | None = None) -> int:

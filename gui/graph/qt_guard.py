@@ -2,46 +2,40 @@
 
 Measured here: with PySide6 6.12.0 on CPython 3.11, every Qt method that returns nothing
 (``QPainter.setPen``, ``QGraphicsItem.setPos``, ``QColor.setRed``…) drops one reference to
-``None``. After some tens of thousands of such calls — a few seconds of painting a graph — the
-count reaches zero and the interpreter aborts with "Fatal Python error: none_dealloc". PySide6
-6.11.2 does not do this, and on Python 3.12+ ``None`` is immortal, so the bug is harmless there.
+``None`` (``Signal.emit`` does the same to ``True``/``False``). After some tens of thousands of
+such calls — seconds of painting a graph — the count reaches zero and the interpreter aborts
+with "Fatal Python error: none_dealloc". PySide6 6.11.2 does not do this, and on Python 3.12+
+these objects are immortal, so the bug is harmless there.
 
-``protect_none_refcount()`` probes for the bug once and, only when it is present, gives
-``None`` the effectively endless reference count that Python 3.12 gives it. The real fix is a
-PySide6 version without the bug (pin ``PySide6-Essentials!=6.12.0``).
+``protect_none_refcount()`` uses the application-wide guard (``gui.refcount_guard``) when the
+package has it, and otherwise gives ``None``, ``True`` and ``False`` the effectively endless
+reference count that Python 3.12 gives them. The real fix is a PySide6 without the bug.
 """
 
 from __future__ import annotations
 
+import ctypes
 import sys
 
-_checked = False
+EXTRA_REFERENCES = 1 << 50
 _applied = False
 
 
-def leaks_none_references() -> bool:
-    """True when void Qt calls drop references to ``None`` in this process."""
-    from PySide6.QtGui import QColor
-
-    color = QColor()
-    before = sys.getrefcount(None)
-    for _ in range(64):
-        color.setRed(1)
-    return before - sys.getrefcount(None) >= 48
-
-
 def protect_none_refcount() -> bool:
-    """Apply the guard if this PySide6 needs it; True when it was applied (once per process)."""
-    global _checked, _applied
-    if _checked:
-        return _applied
-    _checked = True
+    """Make ``None``/``True``/``False`` effectively immortal on Python < 3.12 (once per
+    process); True when the guard is in place."""
+    global _applied
+    try:
+        from gui.refcount_guard import protect_singletons
+    except ImportError:
+        protect_singletons = None
+    if protect_singletons is not None:
+        return bool(protect_singletons())
+    if _applied:
+        return True
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
-    if not leaks_none_references():
-        return False
-    import ctypes
-
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    for singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(singleton)).value += EXTRA_REFERENCES
     _applied = True
     return True
