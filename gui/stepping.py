@@ -96,6 +96,7 @@ class Timeline:
         self._call_starts = [c.start_seq for c in self._calls_with_ops]
         self._stops: dict[Location, list[int]] = {}
         self._stack_lines: dict[int, frozenset[Location]] = {}
+        self._lines_by_file: dict[str, set[int]] | None = None
 
     @classmethod
     def from_trace(cls, trace: object) -> Timeline:
@@ -123,6 +124,18 @@ class Timeline:
             hits = self._by_line.get(key) or self._hits_through_stack(key)
             self._stops[key] = self._stops_from_hits(hits)
         return self._stops[key]
+
+    def ops_on_line(self, file: str, line: int) -> list[int]:
+        """Seqs of the ops issued from ``file:line`` (the op's own location), in order."""
+        return self._by_line.get((normalize_file(file), line), [])
+
+    def lines_in(self, file: str) -> set[int]:
+        """Lines of ``file`` that issued at least one op."""
+        if self._lines_by_file is None:
+            self._lines_by_file = defaultdict(set)
+            for name, number in self._by_line:
+                self._lines_by_file[name].add(number)
+        return self._lines_by_file.get(normalize_file(file), set())
 
     def op_type_seqs(self, op_type: str) -> list[int]:
         """Seqs of the ops of one type, in order."""
@@ -155,7 +168,7 @@ class Timeline:
 
     def _stops_from_hits(self, hits: Sequence[int]) -> list[int]:
         stops: list[int] = []
-        for first, last in _runs(hits):
+        for first, last in runs(hits):
             stops.append(first)
             stops.extend(self._repeats_within(first, last))
         return stops
@@ -179,15 +192,15 @@ class Timeline:
         return repeats
 
 
-def _runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
+def runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
     """Maximal runs of consecutive integers in a sorted sequence, as ``(first, last)``."""
-    runs: list[tuple[int, int]] = []
+    found: list[tuple[int, int]] = []
     for seq in seqs:
-        if runs and runs[-1][1] == seq - 1:
-            runs[-1] = (runs[-1][0], seq)
+        if found and found[-1][1] == seq - 1:
+            found[-1] = (found[-1][0], seq)
         else:
-            runs.append((seq, seq))
-    return runs
+            found.append((seq, seq))
+    return found
 
 
 def _valid(timeline: Timeline, seq: int) -> bool:
