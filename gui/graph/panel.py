@@ -103,6 +103,7 @@ class GraphPanel(QWidget):
         self.search_box = QLineEdit(bar)
         self.search_box.setPlaceholderText("Search ops, types, modules…")
         self.search_box.setClearButtonEnabled(True)
+        self.search_box.setMinimumWidth(120)
         self.search_box.returnPressed.connect(self.search_next)
         self.search_box.textChanged.connect(self._on_search_text_changed)
         QShortcut(QKeySequence("Shift+Return"), self.search_box, self.search_previous)
@@ -133,10 +134,20 @@ class GraphPanel(QWidget):
             checkable=True,
         )
         self.follow_button.setChecked(True)
-        self.collapse_button = button("Collapse", "Close every group", self.collapse_all)
-        self.export_button = button(
-            "Export…", "Export the graph as SVG or PNG", self.export_graph_dialog
-        )
+        self.more_button = QToolButton(bar)
+        self.more_button.setText("⋯")
+        self.more_button.setToolTip("More graph actions")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more = QMenu(self.more_button)
+        more.addAction("Collapse all groups", self.collapse_all)
+        more.addAction("Open one more level", self.open_next_level)
+        more.addAction("Unfold repeated blocks", self.unfold_all)
+        more.addAction("Fold repeated blocks", self.fold_all)
+        more.addSeparator()
+        more.addAction("Export graph…", self.export_graph_dialog)
+        self.more_button.setMenu(more)
+        row.addWidget(self.more_button)
         self._toolbar = bar
 
     # -- session signals ---
@@ -369,6 +380,36 @@ class GraphPanel(QWidget):
         self.model.expansion.set_depth(0)
         self.model.expansion.unfolded.clear()
         self._request_layout(after=self._after_collapse_all)
+
+    def open_next_level(self) -> None:
+        """Open every closed group whose parent is open (one level deeper everywhere)."""
+        if self.model is None or self.shown_state is None:
+            return
+        visible, state = self.model.visible, self.shown_state
+        opened = False
+        stack = ["root"]
+        while stack:
+            for child in visible.children(stack.pop(), state):
+                if child in visible.series:
+                    continue
+                if visible.is_expanded(child, state):
+                    stack.append(child)
+                elif self.model.expansion.expand(child):
+                    opened = True
+        if opened:
+            self._request_layout()
+
+    def unfold_all(self) -> None:
+        """Show every repeated block on its own (no "×N" series)."""
+        if self.model is not None:
+            self.model.expansion.unfold_all()
+            self._request_layout()
+
+    def fold_all(self) -> None:
+        """Fold every run of repeated blocks back into one "×N" node."""
+        if self.model is not None:
+            self.model.expansion.unfolded.clear()
+            self._request_layout()
 
     def _after_collapse_all(self) -> None:
         self.fit()
