@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -109,8 +109,16 @@ class GraphPanel(QWidget):
         QShortcut(QKeySequence("Shift+Return"), self.search_box, self.search_previous)
         self.search_status = QLabel("", bar)
         self.search_status.setMinimumWidth(48)
+        self.busy_label = QLabel("laying out…", bar)
+        self.busy_label.setEnabled(False)
+        self.busy_label.hide()
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(250)
+        self._busy_timer.timeout.connect(lambda: self.busy_label.setVisible(self._busy))
         row.addWidget(self.search_box, 1)
         row.addWidget(self.search_status)
+        row.addWidget(self.busy_label)
 
         def button(text: str, tip: str, slot: Callable[[], None], checkable: bool = False):
             tool = QToolButton(bar)
@@ -182,6 +190,7 @@ class GraphPanel(QWidget):
         self, generation: int, model: GraphModel, state: ViewState, layout: GroupLayout
     ) -> None:
         self._busy = False
+        self.busy_label.hide()
         if generation != self._generation:
             self._start_pending()
             return
@@ -245,6 +254,7 @@ class GraphPanel(QWidget):
     # -- layout requests ---
 
     def _run(self, fn: Callable, on_done: Callable) -> None:
+        self._busy_timer.start()  # "laying out…" appears only if it takes a while
         worker = create_worker(fn, _start_thread=False)
         self._workers.add(worker)
         worker.returned.connect(on_done)
@@ -254,6 +264,7 @@ class GraphPanel(QWidget):
 
     def _on_worker_error(self, error: Exception) -> None:
         self._busy = False
+        self.busy_label.hide()
         self.search_status.setText("layout failed")
         self.search_status.setToolTip(f"{type(error).__name__}: {error}")
         self._start_pending()
@@ -294,6 +305,7 @@ class GraphPanel(QWidget):
         after: Callable[[], None] | None,
     ) -> None:
         self._busy = False
+        self.busy_label.hide()
         if generation != self._generation:
             self._start_pending()
             return
@@ -541,7 +553,7 @@ def _preview(argv: list[str] | None = None) -> int:
     import sys
     import tempfile
 
-    from PySide6.QtCore import QObject, QTimer
+    from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
 
     import tracing
