@@ -427,6 +427,13 @@ class Hierarchy:
 
     # -- tf.function graphs ---
 
+    def materialize(self, node_ids) -> None:
+        """Build the function graphs of these call ops now (call on the UI thread before a
+        layout, so the layout thread never changes the hierarchy)."""
+        pending = self._pending_calls
+        for node_id in [n for n in node_ids if n in pending]:
+            self._materialize_call(node_id)
+
     def function_for(self, node_id: str) -> str | None:
         """Graph id of the function a call op runs (None for other nodes)."""
         node = self.nodes[node_id]
