@@ -124,6 +124,9 @@ class TraceWriter:
                 schema.insert_statement("meta"), ("format_version", str(schema.FORMAT_VERSION))
             )
             conn.execute("COMMIT")
+            # Move the header (application id) and schema into the main file now, so a viewer
+            # can recognise and open the trace while it is still being written.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except (OSError, sqlite3.Error) as exc:
             raise TraceWriteError(f"cannot write trace {path}: {exc}") from exc
         return conn
