@@ -134,7 +134,7 @@ class EagerOps:
             op_type = call.name
             writes = call.writes
             if len(inputs) > call.first_capture:
-                slots = [i for i in range(len(inputs)) if i < call.first_capture or i in writes]
+                slots = call.linked_slots(len(inputs))
         else:
             attr_pairs = self._attr_pairs(op_type, attrs) if attrs else ()
             writes = frozenset(range(len(inputs))) if op_type.startswith(WRITER_PREFIXES) else None

@@ -58,6 +58,16 @@ class CalledFunction(NamedTuple):
     first_capture: int
     """Inputs from this position on are captured tensors (variables, outer constants), not
     arguments; the timeline links only those the function writes, the graph links the rest."""
+    slot_cache: dict[int, tuple[int, ...]]
+
+    def linked_slots(self, count: int) -> tuple[int, ...]:
+        """Input positions the call op links: the arguments and the captures it writes."""
+        slots = self.slot_cache.get(count)
+        if slots is None:
+            slots = self.slot_cache[count] = tuple(
+                i for i in range(count) if i < self.first_capture or i in self.writes
+            )
+        return slots
 
 
 class FunctionGraphs:
@@ -128,7 +138,7 @@ class FunctionGraphs:
                     f"OpScope could not record the graph of tf.function {name!r} "
                     f"({type(exc).__name__}: {exc}); its calls are still recorded"
                 )
-        called = CalledFunction(graph_id, name, writes, first_capture)
+        called = CalledFunction(graph_id, name, writes, first_capture, {})
         self._calls[tf_name] = called
         return called
 
