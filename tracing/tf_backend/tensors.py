@@ -21,6 +21,10 @@ _WIDEN = frozenset({"bfloat16", "float16", "float8_e4m3fn", "float8_e5m2"})
 """Dtypes whose statistics are computed on a float32 copy (numpy lacks or is slow on them)."""
 
 
+_CHUNK = 1 << 20
+"""Elements per pass when summarising a large tensor (bounds the float64 scratch to 8 MiB)."""
+
+
 class DtypeInfo(NamedTuple):
     """What the backend needs to know about one TensorFlow dtype."""
 
@@ -100,11 +104,25 @@ def fast_summary(
     hi = np.maximum.reduce(flat)
     if kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):  # NaN reaches min/max
         return summarize_array(array, dtype, device, has_value=has_value)
-    wide = flat if flat.dtype == np.float64 else flat.astype(np.float64)
-    count = wide.size
-    mean = float(np.add.reduce(wide)) / count
-    centred = wide - mean
-    std = math.sqrt(float(np.dot(centred, centred)) / count)
+    count = flat.size
+    if count <= _CHUNK:
+        wide = flat if flat.dtype == np.float64 else flat.astype(np.float64)
+        mean = float(np.add.reduce(wide)) / count
+        centred = wide - mean
+        squares = float(np.dot(centred, centred))
+    else:  # large tensors: two passes in chunks, so the float64 copies stay small
+        mean = (
+            sum(
+                float(np.add.reduce(flat[i : i + _CHUNK], dtype=np.float64))
+                for i in range(0, count, _CHUNK)
+            )
+            / count
+        )
+        squares = 0.0
+        for i in range(0, count, _CHUNK):
+            centred = flat[i : i + _CHUNK].astype(np.float64) - mean
+            squares += float(np.dot(centred, centred))
+    std = math.sqrt(squares / count)
     return TensorSummary(
         array.shape,
         dtype,
