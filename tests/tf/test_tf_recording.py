@@ -320,6 +320,20 @@ def test_debug_mode_records_every_loop_iteration_at_its_line(debug, graph):
     assert tracing.load(graph[0].path).meta.option("tf_function_mode") == "graph"
 
 
+@pytest.mark.filterwarnings("ignore:Even though the .*run_functions_eagerly:UserWarning")
+def test_keras_predict_in_debug_mode_steps_through_every_batch(tmp_path):
+    model = programs.functional_model()
+    features = np.random.default_rng(3).standard_normal((8, 16)).astype(np.float32)
+    expected = model.predict(features, batch_size=4, verbose=0)
+    with tracing.record(tmp_path / "p.opscope", tf_function_mode="debug"):
+        got = model.predict(features, batch_size=4, verbose=0)
+    assert np.allclose(got, expected, rtol=1e-6, atol=1e-7)
+    trace = tracing.load(tmp_path / "p.opscope")
+    assert not any(op.kind == "call" for op in trace.ops)
+    assert [c.call_index for c in trace.module_calls if c.path == "conv_a"] == [1, 2]
+    assert {op.module_path for op in _ops(trace, "MatMul")} == {"conv_a", "conv_b", "head"}
+
+
 # -- threads and mixed programs ---
 
 
