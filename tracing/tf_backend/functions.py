@@ -113,11 +113,10 @@ class FunctionGraphs:
             return known
         atomic, python_function = self._find_on_stack(tf_name)
         graph = None
-        if atomic is not None:
-            try:
-                graph = atomic.graph
-            except Exception:  # a graph that cannot be rebuilt: record the call alone
-                graph = None
+        try:
+            graph = atomic.graph if atomic is not None else self._graph_from_runtime(tf_name)
+        except Exception:  # a graph that cannot be rebuilt: record the call alone
+            graph = None
         graph_id = self._graph_id(tf_name)
         writes: frozenset[int] = frozenset()
         name = tf_name
@@ -161,6 +160,13 @@ class FunctionGraphs:
                     break
             frame = frame.f_back
         return atomic, python_function
+
+    def _graph_from_runtime(self, tf_name: str) -> Any:
+        """Rebuild a function's graph from the runtime's FunctionDef (no source lines)."""
+        from tensorflow.python.framework import function_def_to_graph
+
+        definition = self._tf.context().get_function_def(tf_name)
+        return function_def_to_graph.function_def_to_graph(definition)
 
     @staticmethod
     def _graph_id(tf_name: str) -> str:
