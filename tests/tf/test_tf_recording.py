@@ -197,6 +197,25 @@ def test_value_filter_keeps_chosen_ops_and_the_first_nan(tmp_path, batch):
         trace.value(_ops(trace, "BiasAdd")[0].seq)
 
 
+def test_value_budget_keeps_the_first_nan_and_its_inputs(tmp_path, batch):
+    model = programs.functional_model()
+    path = tmp_path / "budget.opscope"
+    with tracing.record(path, values=True, max_value_bytes=2000):
+        for _ in range(3):
+            model(batch)
+        programs.eager_with_nan(batch)
+        for _ in range(3):
+            model(batch)
+    trace = tracing.load(path)
+    first = trace.first_nonfinite()
+    assert first is not None and first.op_type == "Log"
+    assert np.isnan(trace.value(first.seq)).all()
+    producer = int(first.inputs[0].source.removeprefix("op:"))
+    assert np.array_equal(trace.value(producer), (batch * 2.0 - 100.0).numpy())
+    stored = sum(out.has_value for op in trace.ops for out in op.outputs)
+    assert stored < len(trace.ops) // 4  # the budget evicted most values
+
+
 def test_summaries_match_numpy(tmp_path):
     values = np.array([[1.5, -2.0, np.inf], [np.nan, 0.25, 3.0]], dtype=np.float32)
     with tracing.record(tmp_path / "s.opscope"):
