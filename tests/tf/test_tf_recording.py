@@ -245,8 +245,20 @@ def test_summaries_match_numpy(tmp_path):
         np.array([np.nan, 1.0, -np.inf, 2.0], np.float32),
         np.zeros((0, 3), np.float32),
         np.random.default_rng(2).standard_normal(3_000_001).astype(np.float32) + 5.0,
+        1e4 + 1e-3 * np.random.default_rng(4).standard_normal(1000),
     ],
-    ids=["float32", "int64", "bool", "scalar", "offset", "uint8", "nonfinite", "empty", "large"],
+    ids=[
+        "float32",
+        "int64",
+        "bool",
+        "scalar",
+        "offset",
+        "uint8",
+        "nonfinite",
+        "empty",
+        "large",
+        "near-constant",
+    ],
 )
 def test_fast_summary_matches_the_reference_summary(array):
     from tracing.summaries import summarize_array

@@ -25,6 +25,10 @@ _CHUNK = 1 << 20
 """Elements per pass when summarising a large tensor (bounds the float64 scratch to 8 MiB)."""
 
 
+_CANCELLATION = 1e-6
+"""Below this variance-to-mean² ratio the one-pass variance loses digits; recompute it."""
+
+
 class DtypeInfo(NamedTuple):
     """What the backend needs to know about one TensorFlow dtype."""
 
@@ -108,8 +112,10 @@ def fast_summary(
     if count <= _CHUNK:
         wide = flat if flat.dtype == np.float64 else flat.astype(np.float64)
         mean = float(np.add.reduce(wide)) / count
-        centred = wide - mean
-        squares = float(np.dot(centred, centred))
+        squares = float(np.dot(wide, wide)) - count * mean * mean  # one pass...
+        if squares <= _CANCELLATION * count * mean * mean:  # ...unless it cancels: two passes
+            centred = wide - mean
+            squares = float(np.dot(centred, centred))
     else:  # large tensors: two passes in chunks, so the float64 copies stay small
         mean = (
             sum(
