@@ -1,0 +1,420 @@
+"""Fuzz the trace reader: thousands of damaged, foreign and hostile files through ``tracing.load``.
+
+Every case is a numbered file built by ``tests.fuzz.cases.make_case`` (SQL-level edits of valid
+traces, byte-level damage, WAL leftovers, foreign formats renamed ``.opscope``, FIFOs, folders,
+symlink loops...). Worker processes open each file the way the viewer does
+(``tests.fuzz.exercise``) under a watchdog; the parent kills a worker whose file takes longer than
+``--hard-timeout`` and counts it as a hang. A case fails when it raises anything but
+``TraceFileError`` naming the file, takes longer than ``--slow`` seconds, grows the worker's peak
+memory by more than the file's size plus a margin, crashes or hangs the worker, or changes the
+file. Failing inputs are copied to ``--out`` for triage; any case is rebuilt with ``--replay N``.
+
+    PYTHONPATH=. python benchmarks/fuzz_traces.py --count 10000
+    PYTHONPATH=. python benchmarks/fuzz_traces.py --replay 1234
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import queue
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+MEMORY_MARGIN = 64 << 20
+"""Peak-RSS growth allowed per file on top of the file's own size (the graph, numpy, caches)."""
+
+
+# -- worker ------------------------------------------------------------------------------------
+
+
+def _files_size(path: Path) -> int:
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            candidate = Path(f"{path}{suffix}")
+            if candidate.is_file():
+                total += candidate.stat().st_size
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_kib(field: str) -> int:
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _viewer_open(path: Path) -> None:
+    """The viewer's own open-file path, when the ``gui`` package provides one."""
+    try:
+        from gui import loading  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    loading.open_trace_for_viewer(path)  # pragma: no cover - wired when the viewer lands
+
+
+def _run_case(number: int, seeds: dict, work: Path, base: int) -> dict:
+    from tests.fuzz.cases import make_case
+    from tests.fuzz.exercise import exercise, exercise_unprivileged
+
+    folder = work / f"c{number}"
+    _remove(folder)
+    try:
+        case = make_case(number, seeds, folder, base)
+    except Exception as exc:  # noqa: BLE001 - a generator bug is reported, not a reader failure
+        return {
+            "case": number,
+            "family": "?",
+            "label": "",
+            "kind": "generator_error",
+            "detail": repr(exc)[:300],
+            "error": "",
+            "elapsed": 0.0,
+            "growth": 0,
+            "size": 0,
+            "folder": str(folder),
+        }
+    size = _files_size(case.path)
+    measured = _reset_peak_rss()
+    rss_before = _rss_kib("VmRSS")
+    start = time.perf_counter()
+    if case.label.startswith("special: unreadable"):
+        outcome = exercise_unprivileged(case.path) or exercise(case.path)
+    else:
+        outcome = exercise(case.path)
+        if not outcome.failed:
+            try:
+                _viewer_open(case.path)
+            except Exception as exc:
+                from tracing import TraceFileError
+
+                if not isinstance(exc, TraceFileError):
+                    outcome.kind, outcome.detail = "wrong_exception", f"viewer: {exc!r}"[:300]
+    elapsed = time.perf_counter() - start
+    growth = (_rss_kib("VmHWM") - rss_before) * 1024 if measured else 0
+    return {
+        "case": number,
+        "family": case.family,
+        "label": case.label,
+        "kind": outcome.kind,
+        "detail": outcome.detail,
+        "error": outcome.errors[0] if outcome.errors else "",
+        "elapsed": elapsed,
+        "growth": growth,
+        "size": size,
+        "folder": str(folder),
+    }
+
+
+def _remove(folder: Path) -> None:
+    for sub in [folder, *folder.rglob("*")] if folder.exists() else []:
+        if sub.is_dir() and not sub.is_symlink():
+            sub.chmod(0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def worker(seeds_dir: Path, work: Path, base: int) -> None:
+    """Read case numbers from stdin, answer one JSON line per case on stdout."""
+    from tests.fuzz.seeds import SEED_NAMES
+
+    seeds = {name: seeds_dir / f"seed-{name}.opscope" for name in SEED_NAMES}
+    work.mkdir(parents=True, exist_ok=True)
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing else may write to the answer channel
+    for line in sys.stdin:
+        number = int(line)
+        result = _run_case(number, seeds, work, base)
+        if result["kind"] in ("rejected", "loaded", "loaded_with_errors", "generator_error"):
+            _remove(Path(result["folder"]))
+        out.write(json.dumps(result) + "\n")
+        out.flush()
+
+
+# -- parent ------------------------------------------------------------------------------------
+
+
+class Worker:
+    """One worker process with a watchdog on each case."""
+
+    def __init__(self, args: argparse.Namespace, seeds_dir: Path, index: int) -> None:
+        self.args = args
+        self.seeds_dir = seeds_dir
+        self.work = Path(args.work) / f"w{index}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                "--seeds",
+                str(self.seeds_dir),
+                "--work",
+                str(self.work),
+                "--base",
+                str(self.args.base),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log(),
+            env=env,
+            text=True,
+            bufsize=1,
+        )
+
+    def _log(self):
+        self.work.mkdir(parents=True, exist_ok=True)
+        return open(self.work / "worker.log", "a")
+
+    def run(self, number: int) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        assert self.proc and self.proc.stdin and self.proc.stdout
+        start = time.perf_counter()
+        try:
+            self.proc.stdin.write(f"{number}\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return self._dead(number, "crash", "worker died before the case", start)
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.args.hard_timeout)
+        if not ready:
+            return self._dead(number, "hang", f"no answer in {self.args.hard_timeout:.0f} s", start)
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            return self._dead(number, "crash", f"worker exited with {code}", start)
+        return json.loads(line)
+
+    def _dead(self, number: int, kind: str, detail: str, start: float) -> dict:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        return {
+            "case": number,
+            "family": "?",
+            "label": "",
+            "kind": kind,
+            "detail": detail,
+            "error": "",
+            "elapsed": time.perf_counter() - start,
+            "growth": 0,
+            "size": 0,
+            "folder": str(self.work / f"c{number}"),
+        }
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _judge(result: dict, args: argparse.Namespace) -> str:
+    """The final outcome: the worker's, or slow / memory when limits were broken."""
+    kind = result["kind"]
+    if kind in ("rejected", "loaded", "loaded_with_errors"):
+        if result["elapsed"] > args.slow:
+            return "slow"
+        if result["growth"] > MEMORY_MARGIN + 4 * result["size"]:
+            return "memory"
+    return kind
+
+
+def _reason(message: str) -> str:
+    """A rejection message with the path and numbers taken out, for counting."""
+    text = message.split(": ", 1)[-1]
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
+    text = re.sub(r"\d+", "N", text)
+    return text[:90]
+
+
+def _save_failure(result: dict, args: argparse.Namespace, seeds_dir: Path, kind: str) -> str:
+    from tests.fuzz.cases import make_case
+    from tests.fuzz.seeds import SEED_NAMES
+
+    out = Path(args.out) / f"case-{result['case']}-{kind}"
+    _remove(out)
+    seeds = {name: seeds_dir / f"seed-{name}.opscope" for name in SEED_NAMES}
+    try:
+        case = make_case(result["case"], seeds, out, args.base)  # rebuilt: the worker may be dead
+        label = f"{case.family}: {case.label}"
+    except Exception as exc:
+        label = f"could not rebuild: {exc!r}"
+    (out / "README.txt").write_text(
+        f"case {result['case']} ({label})\noutcome: {kind}\n"
+        f"detail: {result['detail']}\nelapsed: {result['elapsed']:.2f} s\n"
+        f"replay: PYTHONPATH=. python benchmarks/fuzz_traces.py --replay {result['case']} "
+        f"--base {args.base}\n"
+    )
+    return str(out)
+
+
+def fuzz(args: argparse.Namespace) -> int:
+    from tests.fuzz.seeds import write_seeds
+
+    Path(args.work).mkdir(parents=True, exist_ok=True)
+    seeds_dir = Path(args.work) / "seeds"
+    write_seeds(seeds_dir)
+    cases: queue.Queue[int] = queue.Queue()
+    for number in range(args.start, args.start + args.count):
+        cases.put(number)
+    results: list[dict] = []
+    lock = threading.Lock()
+    started = time.perf_counter()
+
+    def drive(index: int) -> None:
+        w = Worker(args, seeds_dir, index)
+        try:
+            while True:
+                try:
+                    number = cases.get_nowait()
+                except queue.Empty:
+                    return
+                result = w.run(number)
+                with lock:
+                    results.append(result)
+                    done = len(results)
+                if done % 1000 == 0:
+                    rate = done / (time.perf_counter() - started)
+                    print(f"  {done}/{args.count} files ({rate:.0f}/s)", file=sys.stderr)
+        finally:
+            w.stop()
+
+    threads = [threading.Thread(target=drive, args=(i,)) for i in range(args.workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+
+    outcomes = collections.Counter()
+    by_family: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    reasons = collections.Counter()
+    failures = []
+    for result in sorted(results, key=lambda r: r["case"]):
+        kind = _judge(result, args)
+        outcomes[kind] += 1
+        by_family[result["family"]][kind] += 1
+        if result["error"]:
+            reasons[_reason(result["error"])] += 1
+        if kind == "generator_error":
+            print(f"  (case {result['case']} could not be built: {result['detail']})")
+        elif kind not in ("rejected", "loaded", "loaded_with_errors"):
+            failures.append((result, kind, _save_failure(result, args, seeds_dir, kind)))
+
+    slowest = max(results, key=lambda r: r["elapsed"])
+    biggest = max(results, key=lambda r: r["growth"])
+    print(f"fuzzed {len(results)} files in {wall:.0f} s with {args.workers} workers")
+    print("outcomes:")
+    for kind, count in outcomes.most_common():
+        print(f"  {kind:20s} {count:6d}")
+    print("by family:")
+    for family, counter in sorted(by_family.items()):
+        print(f"  {family:10s} " + ", ".join(f"{k} {v}" for k, v in counter.most_common()))
+    print(
+        f"slowest file: case {slowest['case']} {slowest['elapsed'] * 1000:.0f} ms "
+        f"({slowest['label'][:80]})"
+    )
+    print(
+        f"largest peak-memory growth: case {biggest['case']} {biggest['growth'] / 2**20:.1f} MiB "
+        f"for {biggest['size'] / 1024:.0f} KiB of files"
+    )
+    print("most common errors:")
+    for reason, count in reasons.most_common(args.reasons):
+        print(f"  {count:6d}  {reason}")
+    if failures:
+        print(f"FAILURES ({len(failures)}), inputs saved under {args.out}:")
+        for result, kind, saved in failures[:50]:
+            print(
+                f"  case {result['case']} {kind}: {result['detail'][:160]}  "
+                f"[{result['label'][:100]}] -> {saved}"
+            )
+        return 1
+    print("no failures")
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Rebuild case ``--replay`` and open it in this process, printing what happened."""
+    from tests.fuzz.cases import make_case
+    from tests.fuzz.exercise import exercise
+    from tests.fuzz.seeds import write_seeds
+
+    seeds = write_seeds(Path(args.work) / "seeds")
+    folder = Path(args.work) / f"replay-{args.replay}"
+    _remove(folder)
+    case = make_case(args.replay, seeds, folder, args.base)
+    print(f"case {case.number} ({case.family}): {case.label}\nfile: {case.path}")
+    start = time.perf_counter()
+    outcome = exercise(case.path)
+    print(f"outcome: {outcome.kind} in {time.perf_counter() - start:.3f} s {outcome.detail}")
+    for message in outcome.errors:
+        print(f"  error: {message[:300]}")
+    return 1 if outcome.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="number of files (default 10000)")
+    parser.add_argument("--start", type=int, default=0, help="first case number")
+    parser.add_argument("--base", type=int, default=0, help="schedule seed")
+    parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    parser.add_argument(
+        "--slow", type=float, default=2.0, help="seconds before a file counts as a hang"
+    )
+    parser.add_argument(
+        "--hard-timeout", type=float, default=10.0, help="seconds before a worker is killed"
+    )
+    parser.add_argument(
+        "--out", default="/tmp/opscope-fuzz-failures", help="where failing inputs go"
+    )
+    parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "opscope-fuzz-work"))
+    parser.add_argument("--reasons", type=int, default=25, help="how many error kinds to list")
+    parser.add_argument("--replay", type=int, help="rebuild and open one case in this process")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seeds", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(Path(args.seeds), Path(args.work), args.base)
+        return 0
+    if args.replay is not None:
+        return replay(args)
+    return fuzz(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
