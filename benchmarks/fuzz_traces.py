@@ -11,6 +11,7 @@ file. Failing inputs are copied to ``--out`` for triage; any case is rebuilt wit
 
     PYTHONPATH=. python benchmarks/fuzz_traces.py --count 10000
     PYTHONPATH=. python benchmarks/fuzz_traces.py --replay 1234
+    PYTHONPATH=. python benchmarks/fuzz_traces.py --load-speed --baseline 48e5a63
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _run_case(number: int, seeds: dict, work: Path, base: int) -> dict:
     _remove(folder)
     try:
         case = make_case(number, seeds, folder, base)
-    except Exception as exc:  # noqa: BLE001 - a generator bug is reported, not a reader failure
+    except Exception as exc:
         return {
             "case": number,
             "family": "?",
@@ -144,10 +145,13 @@ def _remove(folder: Path) -> None:
 
 def worker(seeds_dir: Path, work: Path, base: int) -> None:
     """Read case numbers from stdin, answer one JSON line per case on stdout."""
+    from tests.fuzz.exercise import exercise
     from tests.fuzz.seeds import SEED_NAMES
 
     seeds = {name: seeds_dir / f"seed-{name}.opscope" for name in SEED_NAMES}
     work.mkdir(parents=True, exist_ok=True)
+    for seed in seeds.values():  # warm up: imports and caches must not count against case 0
+        exercise(seed)
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing else may write to the answer channel
     for line in sys.stdin:
@@ -387,6 +391,58 @@ def replay(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
+_TIMER = """
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import tracing
+for path in sys.argv[3:]:
+    cpu, wall = [], []
+    for _ in range(int(sys.argv[2])):
+        c, w = time.process_time(), time.perf_counter()
+        tracing.load(path).close()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    print(min(cpu), statistics.median(cpu), min(wall))
+"""
+
+
+def load_speed(args: argparse.Namespace) -> int:
+    """Time ``tracing.load`` of a 600-block synthetic trace here and at ``--baseline``."""
+    from tracing.synthetic import write_synthetic_trace
+
+    work = Path(args.work) / "load-speed"
+    _remove(work)
+    baseline = work / "baseline"
+    baseline.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", args.baseline, "tracing"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+    traces = []
+    for values in (False, True):
+        path = work / f"blocks600-values-{values}.opscope"
+        write_synthetic_trace(path, blocks=600, values=values)
+        traces.append(path)
+    best: dict[str, list[list[float]]] = {"baseline": [], "current": []}
+    for _ in range(args.rounds):  # alternate, so both see the same machine load
+        for name, tree in (("baseline", baseline), ("current", ROOT)):
+            done = subprocess.run(
+                [sys.executable, "-c", _TIMER, str(tree), str(args.repeats), *map(str, traces)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            best[name].append([float(line.split()[0]) for line in done.stdout.splitlines()])
+    print(f"tracing.load, write_synthetic_trace(blocks=600): {args.baseline} vs this tree")
+    print("CPU seconds, best of all runs")
+    for index, path in enumerate(traces):
+        old = min(run[index] for run in best["baseline"])
+        new = min(run[index] for run in best["current"])
+        print(f"  {path.name:32s} baseline {old * 1000:6.0f} ms  now {new * 1000:6.0f} ms  "
+              f"ratio {new / old:.2f}")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000, help="number of files (default 10000)")
@@ -405,6 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "opscope-fuzz-work"))
     parser.add_argument("--reasons", type=int, default=25, help="how many error kinds to list")
     parser.add_argument("--replay", type=int, help="rebuild and open one case in this process")
+    parser.add_argument(
+        "--load-speed", action="store_true", help="time tracing.load here and at --baseline"
+    )
+    parser.add_argument("--baseline", default="48e5a63", help="git revision for --load-speed")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--load-speed)")
+    parser.add_argument("--repeats", type=int, default=5, help="loads per round (--load-speed)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seeds", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -413,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.replay is not None:
         return replay(args)
+    if args.load_speed:
+        return load_speed(args)
     return fuzz(args)
 
 

@@ -221,6 +221,16 @@ def _viewer_calls(trace: tracing.Trace):
         text = trace.format_table()
         if not isinstance(text, str):
             return "format_table did not return text"
+        try:  # a viewer must be able to show and print every string (no lone surrogates)
+            text.encode("utf-8")
+            for key, value in (*trace.meta.versions, *trace.meta.options):
+                (key + value).encode("utf-8")
+            "".join(trace.meta.argv).encode("utf-8")
+            for op in ops[:2000]:
+                for key, value in op.attrs:
+                    (key + value).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text that cannot be shown: {exc}"
         trace.op_type_counts()
         if ops:
             trace.ops_at(ops[0].file, ops[0].line)

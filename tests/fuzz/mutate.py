@@ -24,7 +24,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -563,38 +563,54 @@ SQL_WEIGHTS = {
 }
 
 
-def sql_mutate(path: Path, rng: random.Random, count: int, *, keep_wal: bool = False) -> list[str]:
-    """Apply ``count`` SQL-level mutations to the trace at ``path`` in place.
+def sql_mutate(
+    path: Path,
+    rng: random.Random,
+    count: int,
+    *,
+    keep_wal: bool = False,
+    names: Sequence[str] | None = None,
+) -> list[str]:
+    """Apply ``count`` SQL-level mutations to the trace at ``path`` in place; returns what
+    was done. ``names`` picks the mutators in order (default: drawn by ``SQL_WEIGHTS``); one
+    that does not fit the file is skipped.
 
     With ``keep_wal`` the edits are left in a WAL file beside the trace, as a killed writer
     leaves them.
     """
     done: list[str] = []
-    names = list(SQL_WEIGHTS)
-    weights = list(SQL_WEIGHTS.values())
+    if names is None:
+        names = [
+            rng.choices(list(SQL_WEIGHTS), list(SQL_WEIGHTS.values()))[0] for _ in range(count * 6)
+        ]
     conn = sqlite3.connect(path, isolation_level=None)
     deadline = [0.0]
     # an earlier mutation may have planted a view that never ends: give up on such statements
     conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 10_000)
     try:
-        conn.execute("PRAGMA journal_mode = " + ("WAL" if keep_wal else "DELETE"))
+        conn.execute("PRAGMA journal_mode = " + ("WAL" if keep_wal else "MEMORY"))
+        conn.execute("PRAGMA synchronous = OFF")
         if keep_wal:
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-        attempts = 0
-        while len(done) < count and attempts < count * 6:
-            attempts += 1
-            name = rng.choices(names, weights)[0]
+        for name in names:
+            if len(done) >= count:
+                break
             if keep_wal and name == "pragmas":
                 continue
             deadline[0] = time.monotonic() + 2.0
+            # VACUUM and page-size changes cannot run inside a transaction
+            atomic = name != "pragmas"
             try:
-                conn.execute("SAVEPOINT mutation")
+                if atomic:
+                    conn.execute("SAVEPOINT mutation")
                 done.append(SQL_MUTATORS[name](conn, rng))
-                conn.execute("RELEASE mutation")
-            except (NotApplicable, sqlite3.Error):
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK TO mutation")
+                if atomic:
                     conn.execute("RELEASE mutation")
+            except (NotApplicable, sqlite3.Error):
+                if atomic:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK TO mutation")
+                        conn.execute("RELEASE mutation")
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA writable_schema=OFF")
         deadline[0] = time.monotonic() + 60.0
