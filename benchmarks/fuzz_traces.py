@@ -74,16 +74,16 @@ def _rss_kib(field: str) -> int:
     return 0
 
 
-def _viewer_open(path: Path) -> None:
-    """The viewer's own open-file path, when the ``gui`` package provides one."""
+def viewer_available() -> bool:
+    """True when the viewer (``gui``, PySide6) can be imported here."""
     try:
-        from gui import loading  # type: ignore[attr-defined]
+        import gui.main_window  # noqa: F401
     except ImportError:
-        return
-    loading.open_trace_for_viewer(path)  # pragma: no cover - wired when the viewer lands
+        return False
+    return True
 
 
-def _run_case(number: int, seeds: dict, work: Path, base: int) -> dict:
+def _run_case(number: int, seeds: dict, work: Path, base: int, probe=None) -> dict:
     from tests.fuzz.cases import make_case
     from tests.fuzz.exercise import exercise, exercise_unprivileged
 
@@ -108,19 +108,19 @@ def _run_case(number: int, seeds: dict, work: Path, base: int) -> dict:
     measured = _reset_peak_rss()
     rss_before = _rss_kib("VmRSS")
     start = time.perf_counter()
+    viewer_kind, viewer_elapsed = "", 0.0
     if case.label.startswith("special: unreadable"):
         outcome = exercise_unprivileged(case.path) or exercise(case.path)
+        elapsed = time.perf_counter() - start
     else:
         outcome = exercise(case.path)
-        if not outcome.failed:
-            try:
-                _viewer_open(case.path)
-            except Exception as exc:
-                from tracing import TraceFileError
-
-                if not isinstance(exc, TraceFileError):
-                    outcome.kind, outcome.detail = "wrong_exception", f"viewer: {exc!r}"[:300]
-    elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        if probe is not None and not outcome.failed:
+            seen = probe.open(case.path)
+            viewer_elapsed = time.perf_counter() - start - elapsed
+            viewer_kind = seen.kind
+            if seen.failed:
+                outcome.kind, outcome.detail = seen.kind, seen.detail
     growth = (_rss_kib("VmHWM") - rss_before) * 1024 if measured else 0
     return {
         "case": number,
@@ -130,6 +130,8 @@ def _run_case(number: int, seeds: dict, work: Path, base: int) -> dict:
         "detail": outcome.detail,
         "error": outcome.errors[0] if outcome.errors else "",
         "elapsed": elapsed,
+        "viewer": viewer_kind,
+        "viewer_elapsed": viewer_elapsed,
         "growth": growth,
         "size": size,
         "folder": str(folder),
@@ -143,20 +145,29 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def worker(seeds_dir: Path, work: Path, base: int) -> None:
+def worker(seeds_dir: Path, work: Path, base: int, viewer: bool) -> None:
     """Read case numbers from stdin, answer one JSON line per case on stdout."""
     from tests.fuzz.exercise import exercise
     from tests.fuzz.seeds import SEED_NAMES
 
+    probe = None
+    if viewer:
+        from tests.fuzz.viewer import ViewerProbe
+
+        probe = ViewerProbe()
     seeds = {name: seeds_dir / f"seed-{name}.opscope" for name in SEED_NAMES}
     work.mkdir(parents=True, exist_ok=True)
     for seed in seeds.values():  # warm up: imports and caches must not count against case 0
         exercise(seed)
+        if probe is not None:
+            probe.open(seed)
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing else may write to the answer channel
+    out.write("ready\n")
+    out.flush()
     for line in sys.stdin:
         number = int(line)
-        result = _run_case(number, seeds, work, base)
+        result = _run_case(number, seeds, work, base, probe)
         if result["kind"] in ("rejected", "loaded", "loaded_with_errors", "generator_error"):
             _remove(Path(result["folder"]))
         out.write(json.dumps(result) + "\n")
@@ -188,6 +199,7 @@ class Worker:
                 str(self.work),
                 "--base",
                 str(self.args.base),
+                *(["--viewer"] if self.args.viewer else []),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -204,6 +216,11 @@ class Worker:
     def run(self, number: int) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
+            assert self.proc and self.proc.stdout
+            # imports and warm-up (the viewer's window) must not count against the first case
+            ready, _, _ = select.select([self.proc.stdout], [], [], 300)
+            if not ready or self.proc.stdout.readline().strip() != "ready":
+                return self._dead(number, "crash", "worker did not start", time.perf_counter())
         assert self.proc and self.proc.stdin and self.proc.stdout
         start = time.perf_counter()
         try:
@@ -253,6 +270,8 @@ def _judge(result: dict, args: argparse.Namespace) -> str:
     if kind in ("rejected", "loaded", "loaded_with_errors"):
         if result["elapsed"] > args.slow:
             return "slow"
+        if result.get("viewer_elapsed", 0.0) > args.slow:
+            return "viewer_slow"
         if result["growth"] > MEMORY_MARGIN + 4 * result["size"]:
             return "memory"
     return kind
@@ -340,12 +359,17 @@ def fuzz(args: argparse.Namespace) -> int:
         elif kind not in ("rejected", "loaded", "loaded_with_errors"):
             failures.append((result, kind, _save_failure(result, args, seeds_dir, kind)))
 
+    viewer = collections.Counter(r.get("viewer") or "not opened" for r in results)
     slowest = max(results, key=lambda r: r["elapsed"])
+    slowest_viewer = max(results, key=lambda r: r.get("viewer_elapsed", 0.0))
     biggest = max(results, key=lambda r: r["growth"])
     print(f"fuzzed {len(results)} files in {wall:.0f} s with {args.workers} workers")
     print("outcomes:")
     for kind, count in outcomes.most_common():
         print(f"  {kind:20s} {count:6d}")
+    if args.viewer:
+        print("in the viewer's window (files that passed tracing.load and every Trace call):")
+        print("  " + ", ".join(f"{k} {v}" for k, v in viewer.most_common()))
     print("by family:")
     for family, counter in sorted(by_family.items()):
         print(f"  {family:10s} " + ", ".join(f"{k} {v}" for k, v in counter.most_common()))
@@ -353,6 +377,12 @@ def fuzz(args: argparse.Namespace) -> int:
         f"slowest file: case {slowest['case']} {slowest['elapsed'] * 1000:.0f} ms "
         f"({slowest['label'][:80]})"
     )
+    if args.viewer:
+        print(
+            f"slowest in the viewer: case {slowest_viewer['case']} "
+            f"{slowest_viewer.get('viewer_elapsed', 0.0) * 1000:.0f} ms "
+            f"({slowest_viewer['label'][:80]})"
+        )
     print(
         f"largest peak-memory growth: case {biggest['case']} {biggest['growth'] / 2**20:.1f} MiB "
         f"for {biggest['size'] / 1024:.0f} KiB of files"
@@ -467,12 +497,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default="48e5a63", help="git revision for --load-speed")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--load-speed)")
     parser.add_argument("--repeats", type=int, default=5, help="loads per round (--load-speed)")
+    parser.add_argument(
+        "--viewer",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also open every file in the viewer's window, offscreen (default: when gui imports)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seeds", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(Path(args.seeds), Path(args.work), args.base)
+        worker(Path(args.seeds), Path(args.work), args.base, bool(args.viewer))
         return 0
+    if args.viewer is None:
+        args.viewer = viewer_available()
     if args.replay is not None:
         return replay(args)
     if args.load_speed:
