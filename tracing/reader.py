@@ -57,6 +57,8 @@ MAX_SOURCE_TEXT = 16 << 20
 MAX_RANK = 64
 MAX_DIM = 1 << 48
 MAX_STACK_FRAMES = 10_000
+MAX_LINE = (1 << 31) - 1
+"""Line and column numbers fit the 32-bit integers of the viewer's text widgets."""
 BASE_QUERY_SECONDS = 1.0
 """Time SQLite may spend on a small file: for opening it (schema checks and every table read,
 together), and for each later query (a value, a call chain, a source file)."""
@@ -64,7 +66,8 @@ BYTES_PER_SECOND = 20e6
 """Added to the budget per byte of file: opening a 1 GB trace may spend about 50 s in SQLite."""
 MIN_ROW_BYTES = 4
 """No row of any of our tables takes fewer bytes of file (cell pointer, sizes, header)."""
-BATCH_ROWS = 2048
+BATCH_ROWS = (1, 16, 256, 2048)
+"""Rows fetched per step: a few first, so a hostile first row is caught before more are read."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _OP_KINDS = frozenset({"op", "call", "opaque"})
@@ -271,12 +274,14 @@ class TraceReader:
     def _iter_rows(self, sql: str, params: tuple, what: str, skip: int) -> Iterator[tuple]:
         cursor = None
         fetched = 0
+        step = 0
         while True:
             with self._guard(what):
                 try:
                     if cursor is None:
                         cursor = self._conn.execute(sql, params)
-                    rows = cursor.fetchmany(BATCH_ROWS)
+                    rows = cursor.fetchmany(BATCH_ROWS[step])
+                    step = min(step + 1, len(BATCH_ROWS) - 1)
                 except sqlite3.OperationalError as exc:
                     if self._switch_to_lenient(exc):
                         raise _Restart(fetched) from exc
@@ -526,11 +531,11 @@ class TraceReader:
                 and type(file) is str
                 and len(file) <= 4096
                 and type(line) is int
-                and line >= 0
+                and 0 <= line <= MAX_LINE
                 and type(col) is int
-                and col >= -1
+                and -1 <= col <= MAX_LINE
                 and type(end_col) is int
-                and end_col >= -1
+                and -1 <= end_col <= MAX_LINE
                 and type(func) is str
                 and len(func) <= 512
                 and type(stack_id) is int
@@ -600,9 +605,9 @@ class TraceReader:
         integer(self, row[4], "module call", 0)
         integer(self, row[5], "op call id", -1)
         text(self, row[6], "op file", 4096)
-        integer(self, row[7], "op line", 0)
-        integer(self, row[8], "op column", -1)
-        integer(self, row[9], "op end column", -1)
+        integer(self, row[7], "op line", 0, MAX_LINE)
+        integer(self, row[8], "op column", -1, MAX_LINE)
+        integer(self, row[9], "op end column", -1, MAX_LINE)
         text(self, row[10], "op function", 512)
         integer(self, row[11], "op stack id", -1)
         integer(self, row[13], "op duration", 0)
@@ -715,7 +720,7 @@ class TraceReader:
                 name=text(self, r[1], "function name", 4096),
                 parent_id=text(self, r[2], "function parent", 4096),
                 file=text(self, r[3], "function file", 4096),
-                line=integer(self, r[4], "function line", 0),
+                line=integer(self, r[4], "function line", 0, MAX_LINE),
             )
             for r in self.iter_query(
                 "SELECT graph_id, name, parent_id, file, line FROM functions", what="functions"
@@ -738,7 +743,7 @@ class TraceReader:
                     name=text(self, r[3], "graph node name", 4096),
                     module_path=text(self, r[4], "graph node module", 4096),
                     file=text(self, r[5], "graph node file", 4096),
-                    line=integer(self, r[6], "graph node line", 0),
+                    line=integer(self, r[6], "graph node line", 0, MAX_LINE),
                     func=text(self, r[7], "graph node function", 512),
                     outputs=tuple(summary_from_json(self, o) for o in outs),
                     attrs=tuple(json_pairs(self, r[9], "graph node attrs")),
@@ -781,9 +786,9 @@ class TraceReader:
             ):
                 found[frame_id] = Frame(
                     file=text(self, file, "frame file", 4096),
-                    line=integer(self, line, "frame line", 0),
+                    line=integer(self, line, "frame line", 0, MAX_LINE),
                     func=text(self, func, "frame function", 512),
-                    first_line=integer(self, first_line, "frame first line", 0),
+                    first_line=integer(self, first_line, "frame first line", 0, MAX_LINE),
                 )
         missing = next((i for i in ids if i not in found), None)
         if missing is not None:
