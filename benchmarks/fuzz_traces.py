@@ -83,7 +83,9 @@ def viewer_available() -> bool:
     return True
 
 
-def _run_case(number: int, seeds: dict, work: Path, base: int, probe=None) -> dict:
+def _run_case(
+    number: int, seeds: dict, work: Path, base: int, probe=None, slow: float = 2.0
+) -> dict:
     from tests.fuzz.cases import make_case
     from tests.fuzz.exercise import exercise, exercise_unprivileged
 
@@ -115,9 +117,17 @@ def _run_case(number: int, seeds: dict, work: Path, base: int, probe=None) -> di
     else:
         outcome = exercise(case.path)
         elapsed = time.perf_counter() - start
+        if elapsed > slow and not outcome.failed:  # a busy machine, or the file? Time it again.
+            again = time.perf_counter()
+            exercise(case.path)
+            elapsed = min(elapsed, time.perf_counter() - again)
         if probe is not None and not outcome.failed:
-            seen = probe.open(case.path)
-            viewer_elapsed = time.perf_counter() - start - elapsed
+            for _ in range(2):
+                again = time.perf_counter()
+                seen = probe.open(case.path)
+                viewer_elapsed = time.perf_counter() - again
+                if viewer_elapsed <= slow or seen.failed:
+                    break
             viewer_kind = seen.kind
             if seen.failed:
                 outcome.kind, outcome.detail = seen.kind, seen.detail
@@ -145,7 +155,7 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def worker(seeds_dir: Path, work: Path, base: int, viewer: bool) -> None:
+def worker(seeds_dir: Path, work: Path, base: int, viewer: bool, slow: float) -> None:
     """Read case numbers from stdin, answer one JSON line per case on stdout."""
     from tests.fuzz.exercise import exercise
     from tests.fuzz.seeds import SEED_NAMES
@@ -167,7 +177,7 @@ def worker(seeds_dir: Path, work: Path, base: int, viewer: bool) -> None:
     out.flush()
     for line in sys.stdin:
         number = int(line)
-        result = _run_case(number, seeds, work, base, probe)
+        result = _run_case(number, seeds, work, base, probe, slow)
         if result["kind"] in ("rejected", "loaded", "loaded_with_errors", "generator_error"):
             _remove(Path(result["folder"]))
         out.write(json.dumps(result) + "\n")
@@ -199,6 +209,8 @@ class Worker:
                 str(self.work),
                 "--base",
                 str(self.args.base),
+                "--slow",
+                str(self.args.slow),
                 *(["--viewer"] if self.args.viewer else []),
             ],
             stdin=subprocess.PIPE,
@@ -507,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(Path(args.seeds), Path(args.work), args.base, bool(args.viewer))
+        worker(Path(args.seeds), Path(args.work), args.base, bool(args.viewer), args.slow)
         return 0
     if args.viewer is None:
         args.viewer = viewer_available()

@@ -52,7 +52,7 @@ class ViewerProbe:
         sys.excepthook = hook
         try:
             opened = window.open_trace(path)
-            if not self._settle():
+            if not self.settle():
                 return Outcome("viewer_hang", f"panels still busy after {self.settle_seconds} s")
         except Exception as exc:
             return Outcome("wrong_exception", f"viewer open_trace: {type(exc).__name__}: {exc}")
@@ -69,7 +69,31 @@ class ViewerProbe:
             return Outcome("rejected", "", [error])
         return Outcome("loaded_with_errors" if error else "loaded", "", [error] if error else [])
 
-    def _settle(self) -> bool:
+    def walk(self, max_ops: int = 300) -> Outcome:
+        """Put the cursor on every op of the shown trace (values, call stacks, source lines
+        are read as the panels follow); no exception may escape a panel."""
+        window = self.window
+        escaped: list[str] = []
+        previous_hook = sys.excepthook
+
+        def hook(kind, value, tb) -> None:
+            escaped.append("".join(traceback.format_exception(kind, value, tb))[-600:])
+
+        sys.excepthook = hook
+        try:
+            for seq in range(min(window.session.op_count, max_ops)):
+                window.session.go_to(seq)
+                if not self.settle():
+                    return Outcome("viewer_hang", f"panels still busy at op {seq}")
+        except Exception as exc:
+            return Outcome("wrong_exception", f"viewer walk: {type(exc).__name__}: {exc}")
+        finally:
+            sys.excepthook = previous_hook
+        if escaped:
+            return Outcome("wrong_exception", f"viewer slot: {escaped[0]}")
+        return Outcome("loaded")
+
+    def settle(self) -> bool:
         """Run the event loop until no panel works in the background; False on timeout."""
         deadline = time.monotonic() + self.settle_seconds
         quiet = 0
