@@ -175,6 +175,18 @@ def test_a_recording_cut_off_before_its_first_checkpoint_opens(corpus: Path) -> 
         assert len(trace.ops) > 10 and not trace.meta.complete
 
 
+@pytest.mark.parametrize(
+    "name", ["what?.opscope", "a#b.opscope", "%3F%00.opscope", "ü 😀.opscope", "?mode=rw"]
+)
+def test_file_names_that_mean_something_in_a_uri_open_read_only(seeds, tmp_path, name) -> None:
+    path = tmp_path / name
+    shutil.copyfile(seeds["plain"], path)
+    before = path.read_bytes()
+    outcome = exercise(path)
+    assert outcome.kind == "loaded", (outcome.detail, outcome.errors)
+    assert path.read_bytes() == before
+
+
 def test_valid_seeds_open_cleanly(seeds) -> None:
     for path in seeds.values():
         outcome = exercise(path)
