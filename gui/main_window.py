@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QToolBar,
@@ -41,6 +40,7 @@ from gui.formatting import format_location
 from gui.panels.breakpoints import BreakpointsPanel
 from gui.panels.call_stack import CallStackPanel
 from gui.panels.source_view import SourcePanel
+from gui.panels.static_label import StaticLabel
 from gui.panels.tensor_inspector import TensorInspectorPanel
 from gui.panels.timeline import TimelinePanel
 from gui.recent_files import RecentFiles
@@ -267,13 +267,15 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.status_position = QLabel()
+        self.status_position = StaticLabel("op 000,000 / 000,000")
         self.status_position.setObjectName("status_position")
-        self.status_module = QLabel()
+        self.status_module = StaticLabel("layers.00.attention.q_proj")
         self.status_module.setObjectName("status_module")
-        self.status_location = QLabel()
+        self.status_location = StaticLabel(
+            "a_long_file_name.py:0000", align=Qt.AlignmentFlag.AlignRight
+        )
         self.status_location.setObjectName("status_location")
-        self.status_nonfinite = QLabel()
+        self.status_nonfinite = StaticLabel("⚠ NaN/Inf output", bold=True)
         self.status_nonfinite.setObjectName("status_nonfinite")
         bar.addWidget(self.status_position)
         bar.addWidget(self.status_module, 1)
@@ -308,11 +310,8 @@ class MainWindow(QMainWindow):
             self.status_module.setText(op.module_path or "(top level)")
             self.status_location.setText(format_location(op))
             self.status_location.setToolTip(op.location)
-            if op.nonfinite:
-                color = colors(self.palette()).nonfinite.name()
-                self.status_nonfinite.setText(f"<b style='color:{color}'>⚠ NaN/Inf output</b>")
-            else:
-                self.status_nonfinite.setText("")
+            self.status_nonfinite.set_color(colors(self.palette()).nonfinite)
+            self.status_nonfinite.setText("⚠ NaN/Inf output" if op.nonfinite else "")
         self._update_actions()
 
     def _update_actions(self) -> None:

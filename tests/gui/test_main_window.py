@@ -181,33 +181,25 @@ def test_f9_toggles_a_breakpoint_on_the_current_line(shown, qtbot, nan_trace):
     assert shown.session.line_breakpoints == []
 
 
+def click_row(qtbot, view, index) -> None:
+    view.scrollTo(index)
+    rect = view.visualRect(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
 def test_clicking_a_call_stack_module_goes_to_the_start_of_that_call(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(7)  # inside layers.0.attn (ops 2-10) inside layers.0 (ops 1-16)
-    tree = shown.call_stack.tree
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(0) == "layers.0.attn"
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.call_stack
+    click_row(qtbot, panel.tree, panel.row_index("layers.0.attn"))
     assert_all_panels_at(shown, 2)
 
 
 def test_clicking_a_python_frame_shows_its_line_without_moving(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(7)
-    tree = shown.call_stack.tree
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(1).endswith(":35")  # Model.forward: x = layer(x)
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.call_stack
+    click_row(qtbot, panel.tree, panel.row_index("synthetic_model.py:35", column=1))
     assert shown.session.index == 7
     assert shown.source.editor.viewed_line == 35
     assert shown.source.editor.caret_line() == 35
@@ -216,15 +208,9 @@ def test_clicking_a_python_frame_shows_its_line_without_moving(shown, qtbot, nan
 def test_clicking_an_op_of_the_line_list_moves_the_cursor(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(8)
-    tree = shown.source.line_ops
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(0) == "24"
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.source
+    row = panel.line_op_seqs().index(24)
+    click_row(qtbot, panel.line_ops, panel.line_ops_model.index(row, 0))
     assert_all_panels_at(shown, 24)
 
 
