@@ -160,36 +160,48 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
 
     def _arrange_default_layout(self) -> None:
-        # All upper docks share the left dock area, split side by side: within one area Qt
-        # resizes nested docks reliably (resizeDocks), which it does not across areas when
-        # the centre is empty.
+        # Every dock shares one dock area, split into columns: within one area Qt resizes
+        # nested docks reliably (resizeDocks), which it does not across areas when the centre
+        # is empty. Columns: call stack over breakpoints | graph and source over the timeline |
+        # tensor inspector.
         area = Qt.DockWidgetArea
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.setCorner(Qt.Corner.BottomLeftCorner, area.BottomDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, area.BottomDockWidgetArea)
         docks = self.docks
+        first_center = docks.get("graph", docks["source"])
         self.addDockWidget(area.LeftDockWidgetArea, docks["call_stack"])
-        previous = docks["call_stack"]
-        for name in ("graph", "source", "inspector"):
-            if name in docks:
-                self.splitDockWidget(previous, docks[name], horizontal)
-                previous = docks[name]
+        self.splitDockWidget(docks["call_stack"], first_center, horizontal)
+        self.splitDockWidget(first_center, docks["inspector"], horizontal)
+        self.splitDockWidget(first_center, docks["timeline"], vertical)
+        if first_center is not docks["source"]:
+            self.splitDockWidget(first_center, docks["source"], horizontal)
         self.splitDockWidget(docks["call_stack"], docks["breakpoints"], vertical)
-        self.addDockWidget(area.BottomDockWidgetArea, docks["timeline"])
 
     def apply_default_sizes(self) -> None:
         """Give the docks their default share of the window (called once shown, and on reset)."""
         docks = self.docks
         width, height = max(self.width(), 800), max(self.height(), 600)
-        columns = [docks[n] for n in ("call_stack", "graph", "source", "inspector") if n in docks]
-        shares = {"call_stack": 0.18, "inspector": 0.27}
-        middle = (1.0 - sum(shares.values())) / (len(columns) - 2)
-        sizes = [int(width * shares.get(dock.objectName()[5:], middle)) for dock in columns]
-        self.resizeDocks(columns, sizes, Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["timeline"]], [int(height * 0.34)], Qt.Orientation.Vertical)
+        side, inspector = int(width * 0.18), int(width * 0.25)
+        center = width - side - inspector
+        self.resizeDocks(
+            [docks["call_stack"], docks["timeline"], docks["inspector"]],
+            [side, center, inspector],
+            Qt.Orientation.Horizontal,
+        )
+        if "graph" in docks:
+            self.resizeDocks(
+                [docks["graph"], docks["source"]],
+                [int(center * 0.5), center - int(center * 0.5)],
+                Qt.Orientation.Horizontal,
+            )
+        top = docks.get("graph", docks["source"])
+        self.resizeDocks(
+            [top, docks["timeline"]],
+            [int(height * 0.56), int(height * 0.34)],
+            Qt.Orientation.Vertical,
+        )
         self.resizeDocks(
             [docks["call_stack"], docks["breakpoints"]],
-            [int(height * 0.33), int(height * 0.24)],
+            [int(height * 0.5), int(height * 0.4)],
             Qt.Orientation.Vertical,
         )
 
@@ -498,7 +510,13 @@ class MainWindow(QMainWindow):
 
     def is_busy(self) -> bool:
         """True while a panel still works in the background (layout, big tensors)."""
-        return any(bool(getattr(panel, "busy", False)) for panel in self.panels.values())
+        for panel in self.panels.values():
+            busy = getattr(panel, "is_busy", None)
+            if callable(busy) and busy():
+                return True
+            if getattr(panel, "busy", False) is True:
+                return True
+        return False
 
     def changeEvent(self, event: QEvent) -> None:
         if (

@@ -172,7 +172,7 @@ class RowsDelegate(QStyledItemDelegate):
         painter.save()
         if row.header:
             painter.setFont(self.model.header_font)
-        elif row.bold:
+        elif row.bold and column == 0:
             painter.setFont(self.model.bold_font)
         color = row.colors.get(column)
         if color is not None:

@@ -34,6 +34,8 @@ class StaticLabel(QWidget):
         self._color: QColor | None = None
         self._bold = False
         self._hint: QSize | None = None
+        self._suffix = ""
+        self._suffix_color: QColor | None = None
         self._align = align | Qt.AlignmentFlag.AlignVCenter
         self._sample = sample
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -48,10 +50,18 @@ class StaticLabel(QWidget):
         """Show ``text``; repaints this label only."""
         if text != self._text:
             self._text = text
-            self.setToolTip(
-                text if self.fontMetrics().horizontalAdvance(text) > self.width() else ""
-            )
             self.update()
+
+    def set_suffix(self, suffix: str, color: QColor | None = None) -> None:
+        """Text drawn after the main text in ``color``, never bold (``op 24 · layers.1``)."""
+        if suffix != self._suffix or color != self._suffix_color:
+            self._suffix = suffix
+            self._suffix_color = QColor(color) if color is not None else None
+            self.update()
+
+    def suffix(self) -> str:
+        """The text shown after the main text."""
+        return self._suffix
 
     def set_color(self, color: QColor | None, bold: bool | None = None) -> None:
         """Draw in ``color`` (None: the palette's text colour), bold or not (None: as is).
@@ -80,7 +90,7 @@ class StaticLabel(QWidget):
         return QSize(self.fontMetrics().horizontalAdvance("…") + 8, self.fontMetrics().height() + 4)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        if not self._text:
+        if not self._text and not self._suffix:
             return
         painter = QPainter(self)
         color = self._color or self.palette().color(QPalette.ColorRole.WindowText)
@@ -90,8 +100,19 @@ class StaticLabel(QWidget):
             font.setBold(True)
             painter.setFont(font)
         rect = QRectF(self.rect()).adjusted(2, 0, -2, 0)
-        text = painter.fontMetrics().elidedText(
-            self._text, Qt.TextElideMode.ElideRight, int(rect.width())
-        )
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(self._text, Qt.TextElideMode.ElideRight, int(rect.width()))
         painter.drawText(rect, self._align, text)
+        if self._suffix:
+            used = metrics.horizontalAdvance(text) + metrics.horizontalAdvance("  ")
+            painter.setFont(self.font())
+            if self._suffix_color is not None:
+                painter.setPen(self._suffix_color)
+            rest = rect.adjusted(used, 0, 0, 0)
+            suffix = painter.fontMetrics().elidedText(
+                self._suffix, Qt.TextElideMode.ElideRight, max(0, int(rest.width()))
+            )
+            painter.drawText(
+                rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, suffix
+            )
         painter.end()

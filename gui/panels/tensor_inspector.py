@@ -82,9 +82,8 @@ class TensorInspectorPanel(QWidget):
         self._plot_timer = QTimer(self, singleShot=True, interval=PLOT_DELAY_MS)
         self._plot_timer.timeout.connect(self._draw_current_tab)
 
-        self.op_name = StaticLabel("torch.nn.functional.softmax", bold=True)
-        self.title = StaticLabel("op 00000 · layers.00.attn")
-        """Where the op ran: ``op 24 · layers.1.attn`` (muted)."""
+        self.title = StaticLabel("F.softmax  op 00000 · layers.00.attn", bold=True)
+        """The op's name in bold, then where it ran (``op 24 · layers.1.attn``, muted)."""
         self.chooser = QComboBox()
         self.chooser.setObjectName("tensor_chooser")
         # A fixed width: resizing to each op's labels would re-lay out the window on every step.
@@ -93,12 +92,20 @@ class TensorInspectorPanel(QWidget):
         )
         self.chooser.setMinimumContentsLength(22)
         self.chooser.currentIndexChanged.connect(self._on_choice_changed)
-        header = QHBoxLayout()
-        header.setContentsMargins(8, 6, 8, 2)
-        header.addWidget(self.op_name)
-        header.addSpacing(6)
-        header.addWidget(self.title, 1)
-        header.addWidget(self.chooser)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(self.title, 1)
+        chooser_row = QHBoxLayout()
+        chooser_row.setContentsMargins(0, 0, 0, 0)
+        tensor_caption = QLabel("Tensor")
+        tensor_caption.setObjectName("field_caption")
+        chooser_row.addWidget(tensor_caption)
+        chooser_row.addWidget(self.chooser, 1)
+        header = QVBoxLayout()
+        header.setContentsMargins(8, 6, 8, 4)
+        header.setSpacing(4)
+        header.addLayout(title_row)
+        header.addLayout(chooser_row)
 
         self.fields: dict[str, StaticLabel] = {}
         grid = QGridLayout()
@@ -153,7 +160,6 @@ class TensorInspectorPanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.stack, 1)
 
-        self._color_title()
         session.sig_trace_loaded.connect(self._on_trace_loaded)
         session.sig_current_op_changed.connect(self._on_current_op_changed)
         self._on_trace_loaded()
@@ -171,7 +177,7 @@ class TensorInspectorPanel(QWidget):
         self._sources = {node.node_id: node for node in trace.source_nodes} if trace else {}
         if trace is None:
             self.title.setText("")
-            self.op_name.setText("")
+            self.title.set_suffix("")
             self._show_message("No trace loaded.")
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -184,8 +190,10 @@ class TensorInspectorPanel(QWidget):
             self._fill_summary(None)
             self._show_message("No op selected." if trace is not None else "No trace loaded.")
             return
-        self.op_name.setText(short_op_name(op.op_type))
-        self.title.setText(f"op {op.seq} · {op.module_path or 'top level'}")
+        self.title.setText(short_op_name(op.op_type))
+        self.title.set_suffix(
+            f"op {op.seq} · {op.module_path or 'top level'}", colors(self.palette()).muted
+        )
         previous = self.chooser.currentIndex()
         self.refs = tensor_refs(trace, op, self._sources)
         self.chooser.blockSignals(True)
@@ -311,9 +319,6 @@ class TensorInspectorPanel(QWidget):
             bad = key in ("nan", "inf") and summary.initialized and texts[key] != "0"
             self._mark_field(label, bad)
 
-    def _color_title(self) -> None:
-        self.title.set_color(colors(self.palette()).muted)
-
     def _mark_field(self, label: StaticLabel, bad: bool) -> None:
         label.set_color(colors(self.palette()).nonfinite if bad else None, bold=bad)
 
@@ -334,7 +339,6 @@ class TensorInspectorPanel(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
-            self._color_title()
             self.histogram.apply_palette()
             self.heatmap.apply_palette()
             self._drawn.clear()

@@ -90,7 +90,7 @@ class HistogramView(QWidget):
         scale_row.setContentsMargins(0, 0, 0, 0)
         for label in self.scale:
             scale_row.addWidget(label, 1)
-        self.caption = StaticLabel("56 finite values · 14 bins · tallest 11")
+        self.caption = StaticLabel("1,234,567 finite values, 64 bins")
         self.nonfinite = StaticLabel("64 NaN, 64 Inf not shown", bold=True)
         """The NaN/Inf counts left out of the bars (in the signal colour)."""
         caption_row = QHBoxLayout()
@@ -134,10 +134,7 @@ class HistogramView(QWidget):
             for label in self.scale:
                 label.setText("")
         finite = int(counts.sum())
-        if finite:
-            text = f"{finite:,} finite values · {len(counts)} bins · tallest {int(counts.max()):,}"
-        else:
-            text = "no finite values"
+        text = f"{finite:,} finite values, {len(counts)} bins" if finite else "no finite values"
         bad = []
         if nan:
             bad.append(f"{nan:,} NaN")
@@ -215,6 +212,8 @@ class HeatmapView(QWidget):
             self.overlay.setImage(overlay, autoLevels=False, levels=(0, 255))
             self.overlay.show()
         rows, columns = data.shape
+        # Square cells unless the slice is very long and thin (then it fills the view).
+        self.plot.setAspectLocked(0.25 <= rows / max(columns, 1) <= 4.0)
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         self.hover.setText(f"{rows} × {columns}")
 

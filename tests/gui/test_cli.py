@@ -177,3 +177,25 @@ def test_export_is_delegated_to_the_graph_exporter(monkeypatch):
 def test_record_without_a_tracing_cli_says_so(capsys):
     assert cli.main(["record", "x.py"]) == 1
     assert "not available" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gui.graph.cli_export") is None, reason="no graph exporter"
+)
+def test_opscope_export_writes_an_svg(nan_trace, tmp_path):
+    out = tmp_path / "graph.svg"
+    result = run_opscope("export", str(nan_trace), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tracing.cli") is None, reason="no tracing.cli")
+def test_opscope_info_runs_without_qt(nan_trace):
+    result = run_python(
+        "import sys; from gui.cli import main\n"
+        f"code = main(['info', {str(nan_trace)!r}])\n"
+        "assert not any(m.startswith('PySide6') for m in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "35" in result.stdout

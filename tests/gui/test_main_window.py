@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from gui.actions import ActionId
-from tests.gui.conftest import assert_all_panels_at
+from tests.gui.conftest import assert_all_panels_at, settle
 from tracing.model import TensorSummary
 from tracing.recorder import Recorder
 from tracing.synthetic import SOURCE_FILE
@@ -351,3 +351,45 @@ def test_window_opens_without_a_trace(shown, qtbot):
 def test_dead_trace_file_path_type(window, nan_trace):
     assert window.open_trace(str(nan_trace))
     assert isinstance(window.trace_path, Path)
+
+
+needs_graph = pytest.mark.skipif(
+    not __import__("gui.main_window").main_window.graph_panel_available(),
+    reason="the graph panel is not in this build",
+)
+
+
+@needs_graph
+def test_clicking_a_graph_node_moves_every_panel(shown, qtbot, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(20)  # inside layers.1.attn: following opens that group
+    settle(shown)
+    graph = shown.graph
+    rect = graph.scene.item_rect("op:24")
+    assert rect is not None
+    graph.view.centerOn(rect.center())
+    pos = graph.view.mapFromScene(rect.center())
+    qtbot.mouseClick(graph.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert_all_panels_at(shown, 24)
+    assert graph.scene.items_by_id["op:24"].current
+
+
+@needs_graph
+def test_stepping_moves_the_graph_highlight(shown, qtbot, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(21)
+    settle(shown)
+    press(qtbot, shown, Qt.Key.Key_F11)
+    assert_all_panels_at(shown, 22)
+    press(qtbot, shown, Qt.Key.Key_F10)
+    assert_all_panels_at(shown, 23)
+
+
+@needs_graph
+def test_file_export_graph_opens_the_graph_panels_dialog(shown, nan_trace, monkeypatch):
+    calls = []
+    shown.open_trace(nan_trace)
+    monkeypatch.setattr(shown.graph, "export_graph_dialog", lambda: calls.append(True))
+    assert shown.commands[ActionId.EXPORT_GRAPH].isEnabled()
+    shown.commands[ActionId.EXPORT_GRAPH].trigger()
+    assert calls == [True]
