@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QToolBar,
     QWidget,
 )
+from superqt.utils import create_worker
 
 import tracing
 from gui import actions as action_table
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self.error_dialog: QMessageBox | None = None
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self._restyling = False
+        self._loading = False
+        self._load_generation = 0
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setDockOptions(
@@ -333,24 +337,49 @@ class MainWindow(QMainWindow):
 
     # -- files ---
 
-    def open_trace(self, path: str | os.PathLike[str]) -> bool:
-        """Open the trace at ``path``; on failure show an error and keep the current trace."""
+    def open_trace(self, path: str | os.PathLike[str], *, background: bool = False) -> bool:
+        """Open the trace at ``path``; on failure show an error and keep the current trace.
+
+        With ``background`` the file is read in a worker thread (the window stays responsive;
+        ``is_busy()`` is True until it is shown) and the return value only says it started.
+        """
         path = Path(path)
-        try:
-            trace = tracing.load(path)
-        except TraceFileError as exc:
-            self.show_error("Cannot open trace", str(exc))
+        if background:
+            self._load_generation += 1
+            generation = self._load_generation
+            self._loading = True
+            self.statusBar().showMessage(f"Opening {path.name}…")
+            create_worker(
+                _load_trace,
+                path,
+                _connect={"returned": lambda result: self._on_loaded(result, path, generation)},
+            )
+            return True
+        return self._on_loaded(_load_trace(path), path, self._load_generation)
+
+    def _on_loaded(self, result: tracing.Trace | _LoadFailure, path: Path, generation: int) -> bool:
+        if generation != self._load_generation:  # a later open replaced this one
+            if isinstance(result, tracing.Trace):
+                result.close()
+            return False
+        self._loading = False
+        self.statusBar().clearMessage()
+        if isinstance(result, _LoadFailure):
+            result = result.error
+        if isinstance(result, TraceFileError):
+            self.show_error("Cannot open trace", str(result))
             if not path.exists():
                 self.recent.remove(str(path.resolve()))
             return False
-        except Exception as exc:  # the window must survive any file
+        if isinstance(result, BaseException):  # the window must survive any file
+            details = "".join(traceback.format_exception(result))
             self.show_error(
                 "Cannot open trace",
-                f"{path}: unexpected {type(exc).__name__}: {exc}",
-                traceback.format_exc(),
+                f"{path}: unexpected {type(result).__name__}: {result}",
+                details,
             )
             return False
-        return self.set_trace(trace, path)
+        return self.set_trace(result, path)
 
     def set_trace(
         self, trace: tracing.Trace, path: str | os.PathLike[str] | None = None, *, keep=False
@@ -389,7 +418,7 @@ class MainWindow(QMainWindow):
         start = str(self.trace_path.parent) if self.trace_path else ""
         path, _ = QFileDialog.getOpenFileName(self, "Open Trace", start, TRACE_FILTER)
         if path:
-            self.open_trace(path)
+            self.open_trace(path, background=True)
 
     def _fill_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -399,7 +428,9 @@ class MainWindow(QMainWindow):
         paths = self.recent.paths()
         for path in paths:
             action = menu.addAction(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.open_trace(p))
+            action.triggered.connect(
+                lambda _checked=False, p=path: self.open_trace(p, background=True)
+            )
         if paths:
             menu.addSeparator()
             menu.addAction("Clear Recent", self._clear_recent)
@@ -418,7 +449,7 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_trace(files[0])
+            self.open_trace(files[0], background=True)
 
     # -- other commands ---
 
@@ -509,7 +540,9 @@ class MainWindow(QMainWindow):
             self.apply_default_sizes()
 
     def is_busy(self) -> bool:
-        """True while a panel still works in the background (layout, big tensors)."""
+        """True while a trace is being opened or a panel works in the background."""
+        if self._loading:
+            return True
         for panel in self.panels.values():
             busy = getattr(panel, "is_busy", None)
             if callable(busy) and busy():
@@ -540,3 +573,18 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(STATE_VERSION))
         super().closeEvent(event)
+
+
+@dataclass(frozen=True)
+class _LoadFailure:
+    """What a failed load hands back (a worker re-raises returned exceptions, so wrap it)."""
+
+    error: Exception
+
+
+def _load_trace(path: Path) -> tracing.Trace | _LoadFailure:
+    """``tracing.load(path)``, or the failure it raised."""
+    try:
+        return tracing.load(path)
+    except Exception as exc:
+        return _LoadFailure(exc)

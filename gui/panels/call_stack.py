@@ -97,7 +97,7 @@ class CallStackPanel(QWidget):
             where = f"{file_name(op.file)}:{op.line}" if op.file else "unknown location"
             target = ("frame", (op.file, op.line)) if op.file else None
             rows.append(Row((op.func or "(frames not recorded)", where), target=target))
-        self.model.set_rows(rows)
+        self.model.update_rows(rows)
 
     def _on_clicked(self, index: QModelIndex) -> None:
         target = index.data(ROW_ROLE)

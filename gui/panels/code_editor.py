@@ -7,7 +7,9 @@ them again.
 
 from __future__ import annotations
 
-from pygments.lexers import get_lexer_for_filename
+import threading
+
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -29,6 +31,14 @@ from gui.theme import code_font, colors
 
 MARKER_WIDTH = 20
 """Width of the gutter column holding breakpoint dots and the current-line arrow."""
+
+
+def warm_up_highlighter(language: str = "python") -> None:
+    """Build the pygments lexer's tables in a background thread (the first build takes most of
+    a second), so the first file shown does not freeze the window."""
+    threading.Thread(
+        target=get_lexer_by_name, args=(language,), name="opscope-lexer", daemon=True
+    ).start()
 
 
 def language_for(file: str) -> str:

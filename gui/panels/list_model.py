@@ -81,6 +81,17 @@ class RowsModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
+    def update_rows(self, rows: list[Row]) -> None:
+        """Show ``rows``, repainting only the rows that differ when the count is the same."""
+        if len(rows) != len(self.rows):
+            self.set_rows(rows)
+            return
+        last = len(self.headers) - 1
+        for number, (old, new) in enumerate(zip(self.rows, rows)):
+            if old != new:
+                self.rows[number] = new
+                self.dataChanged.emit(self.index(number, 0), self.index(number, last))
+
     def set_bold(self, predicate: Any) -> None:
         """Re-evaluate which rows are bold (``predicate(row) -> bool``) without a reset."""
         for number, row in enumerate(self.rows):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.formatting import format_tensor, nonfinite_text, short_op_name
-from gui.panels.code_editor import CodeEditor, language_for
+from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
 from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
 from gui.panels.static_label import StaticLabel
 from gui.session import DebugSession
@@ -57,6 +57,7 @@ class SourcePanel(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(self.where)
 
+        warm_up_highlighter()
         self.editor = CodeEditor()
         self.editor.setObjectName("source_editor")
         self.editor.sig_gutter_clicked.connect(self._on_gutter_clicked)

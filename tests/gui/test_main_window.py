@@ -273,7 +273,25 @@ def test_dropping_a_trace_on_the_window_opens_it(shown, nan_trace):
         Qt.KeyboardModifier.NoModifier,
     )
     shown.dropEvent(event)
+    settle(shown)  # dropped files open in a worker thread
     assert shown.session.trace is not None and shown.session.trace.path == nan_trace
+    assert_all_panels_at(shown, 0)
+
+
+def test_opening_in_the_background_shows_errors_and_ignores_stale_results(
+    window, tmp_path, nan_trace
+):
+    bad = tmp_path / "bad.opscope"
+    bad.write_bytes(b"junk")
+    window.open_trace(bad, background=True)
+    window.open_trace(nan_trace, background=True)  # replaces the first: its error is dropped
+    settle(window)
+    assert window.last_error is None
+    assert window.session.trace.path == nan_trace
+    window.open_trace(bad, background=True)
+    settle(window)
+    assert "bad.opscope" in window.last_error
+    assert window.session.trace.path == nan_trace
 
 
 def test_recent_files_menu_lists_opened_traces(window, nan_trace):
