@@ -171,7 +171,8 @@ def main() -> int:
     )
     print(f"baseline, unbound key press: wall {base_wall:.2f} ms, UI-thread CPU {base_cpu:.2f} ms")
     print(
-        f"reference workload (fixed Python loop, roughly 10 ms on an idle desktop): {reference:.1f} ms"
+        f"reference workload (a fixed Python loop, roughly 10 ms on an idle desktop): "
+        f"{reference:.1f} ms"
     )
     header = (
         f"{'command':34s} {'wall med':>9s} {'wall p90':>9s} {'CPU med':>9s} {'CPU p10':>9s} "

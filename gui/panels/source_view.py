@@ -46,9 +46,9 @@ class SourcePanel(QWidget):
         self._line_ops_key: tuple[str, int] | None = None
         self._line_rows: dict[tuple[str, int], list[Row]] = {}
 
-        self.title = QLabel()  # rich text, changes only with the file
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title = StaticLabel("model.py", bold=True)
+        """The file name in bold, then its folder and where the text came from (muted)."""
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.where = StaticLabel(
             "line 0000 in a_long_function_name()", align=Qt.AlignmentFlag.AlignRight
         )
@@ -110,6 +110,7 @@ class SourcePanel(QWidget):
         if self.session.trace is None:
             self._show_placeholder("Open a trace (File → Open, or drop a .opscope file here).")
             self.title.setText("")
+            self.title.set_suffix("")
             self.where.setText("")
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -167,10 +168,8 @@ class SourcePanel(QWidget):
             note = " · from disk, may differ from the recorded run"
         elif source.origin == "missing":
             note = " · source not available"
-        self.title.setText(
-            f"<b>{_escape(name)}</b>&nbsp;&nbsp;<span style='color:{theme.muted.name()}'>"
-            f"{_escape(folder)}{_escape(note)}</span>"
-        )
+        self.title.setText(name)
+        self.title.set_suffix(f"{folder}{note}", theme.muted)
         self.title.setToolTip(source.file)
 
     def _show_missing(self, source: SourceText) -> None:

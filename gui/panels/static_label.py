@@ -109,8 +109,8 @@ class StaticLabel(QWidget):
             if self._suffix_color is not None:
                 painter.setPen(self._suffix_color)
             rest = rect.adjusted(used, 0, 0, 0)
-            suffix = painter.fontMetrics().elidedText(
-                self._suffix, Qt.TextElideMode.ElideRight, max(0, int(rest.width()))
+            suffix = painter.fontMetrics().elidedText(  # middle: keeps both ends of paths
+                self._suffix, Qt.TextElideMode.ElideMiddle, max(0, int(rest.width()))
             )
             painter.drawText(
                 rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, suffix

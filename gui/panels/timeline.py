@@ -26,11 +26,11 @@ from gui.theme import colors
 
 _WIDTHS = {
     TimelineModel.SEQ: 56,
-    TimelineModel.OP: 190,
-    TimelineModel.MODULE: 210,
-    TimelineModel.OUTPUT: 230,
-    TimelineModel.LOCATION: 170,
-    TimelineModel.TIME: 80,
+    TimelineModel.OP: 170,
+    TimelineModel.MODULE: 200,  # stretches to what the others leave
+    TimelineModel.OUTPUT: 200,
+    TimelineModel.LOCATION: 160,
+    TimelineModel.TIME: 76,
 }
 
 

@@ -59,7 +59,7 @@ def test_source_falls_back_to_the_file_on_disk(session_on, tmp_path):
     trace = write_located_ops(tmp_path / "t.opscope", str(script), [2])
     _session, panel = session_on(trace, SourcePanel)
     assert panel.stack.currentWidget() is panel.editor
-    assert "from disk" in panel.title.text()
+    assert "from disk" in panel.title.suffix()
     assert panel.editor.current_line == 2
 
 
