@@ -212,8 +212,6 @@ class HeatmapView(QWidget):
             self.overlay.setImage(overlay, autoLevels=False, levels=(0, 255))
             self.overlay.show()
         rows, columns = data.shape
-        # Square cells unless the slice is very long and thin (then it fills the view).
-        self.plot.setAspectLocked(0.25 <= rows / max(columns, 1) <= 4.0)
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         self.hover.setText(f"{rows} × {columns}")
 
