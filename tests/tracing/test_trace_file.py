@@ -214,16 +214,17 @@ def test_trace_of_a_killed_recording_opens_with_what_it_had(tmp_path):
         [sys.executable, "-c", KILLED_SCRIPT.format(root=str(ROOT), path=str(path))],
         stdout=subprocess.PIPE,
     )
-    assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(1.5)
-    recorded_a_second_ago = None
-    # While it runs, a reader sees a consistent prefix (a trace still being written).
-    live = tracing.load(path)
-    recorded_a_second_ago = len(live.ops)
-    live.close()
-    time.sleep(1.2)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.5)
+        # While it runs, a reader sees a consistent prefix (a trace still being written).
+        live = tracing.load(path)
+        recorded_a_second_ago = len(live.ops)
+        live.close()
+        time.sleep(1.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     trace = tracing.load(path)
     assert not trace.meta.complete
     assert len(trace.ops) >= recorded_a_second_ago > 500
