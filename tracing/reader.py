@@ -87,8 +87,6 @@ class TraceReader:
             if len(head) == 0:
                 raise self.fail("is empty, not an OpScope trace")
             raise self.fail("is not an OpScope trace (not an SQLite file)")
-        if int.from_bytes(head[68:72], "big") != schema.APPLICATION_ID:
-            raise self.fail("is an SQLite file but not an OpScope trace (wrong application id)")
         live = Path(f"{path}-wal").exists()
         # A trace still being written (or left by a killed recorder) has a WAL beside it, which
         # needs SQLite's locking; a finished trace is opened as immutable so nothing is created
@@ -104,9 +102,15 @@ class TraceReader:
             conn.execute("PRAGMA query_only=ON")
             conn.set_progress_handler(self._progress, 5000)
             conn.text_factory = _text_factory
+            # Read through SQLite, not from the header bytes: a trace still being written
+            # has its header in the WAL until the first checkpoint.
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.Error as exc:
             conn.close()
             raise self.fail(f"cannot be opened ({exc})") from exc
+        if app_id != schema.APPLICATION_ID:
+            conn.close()
+            raise self.fail("is an SQLite file but not an OpScope trace (wrong application id)")
         return conn
 
     def _progress(self) -> int:

@@ -23,6 +23,7 @@ from tracing.model import TensorSummary
 from tracing.options import TF_FUNCTION_MODES, ValueFilter
 from tracing.reader import summary_to_json
 from tracing.stacks import Location, StackInterner
+from tracing.value_budget import ValueBudget
 from tracing.writer import TraceWriter
 
 __all__ = ["Recorder", "active", "record"]
@@ -106,6 +107,9 @@ class Recorder:
         self.max_value_bytes = max_value_bytes
         self.op_count = 0
         """Number of ops recorded so far (also the next op's seq)."""
+        self.first_nonfinite_seq: int | None = None
+        """Seq of the first op recorded with a NaN/Inf output."""
+        self._budget: ValueBudget | None = None
         self.owner_thread = 0
         self.writer: TraceWriter | None = None
         self._module_stack: list[tuple[int, str, int]] = []  # (call_id, path, call_index)
@@ -129,8 +133,14 @@ class Recorder:
                     f"a recording to {_active.path} is already running; record blocks cannot "
                     "be nested or run at the same time in one process"
                 )
-            self.writer = TraceWriter(self.path)
+            pending = 128 << 20
+            if self.max_value_bytes is not None:
+                # Values in flight add to the file until evicted: keep them a fraction of it.
+                pending = max(8 << 20, min(pending, self.max_value_bytes // 4))
+            self.writer = TraceWriter(self.path, max_pending_bytes=pending)
             _active = self
+        if self.max_value_bytes is not None:
+            self._budget = ValueBudget(self.max_value_bytes, self.writer.delete_value)
         self.owner_thread = threading.get_ident()
         writer = self.writer
         self.stacks = StackInterner(
@@ -140,7 +150,7 @@ class Recorder:
             emit_stack=lambda sid, ids: writer.put("stacks", (sid, json.dumps(ids))),
             emit_source=lambda file, text: writer.put("sources", (file, text)),
         )
-        self.stacks.stop_code = sys._getframe(1).f_code
+        self.stacks.stop_frame = sys._getframe(1)
         writer.set_meta(
             {
                 "created": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -191,12 +201,19 @@ class Recorder:
             writer.close()
             with _active_lock:
                 _active = None
+            problem = None
             if writer.error is not None:
+                problem = f"the trace {self.path} is incomplete: writing it failed ({writer.error})"
+            elif writer.values_error is not None:
+                problem = (
+                    f"the trace {self.path} lacks some values: writing them failed "
+                    f"({writer.values_error}); every op and its summary were recorded"
+                )
+            if problem is not None:
                 import warnings
 
                 warnings.warn(
-                    f"the trace {self.path} is incomplete: writing it failed ({writer.error}); "
-                    "the program's results are not affected",
+                    f"{problem}; the program's results are not affected",
                     RecordingWarning,
                     stacklevel=3,
                 )
@@ -288,11 +305,15 @@ class Recorder:
         graph_id: str = "",
         location: Location | None = None,
         values: dict[int, bytes] | None = None,
+        input_values: dict[int, bytes] | None = None,
     ) -> int:
         """Record one executed op and return its seq.
 
         ``location`` defaults to the first user frame above the caller. ``values`` maps output
         indexes to payload bytes (the outputs' summaries must say ``has_value=True``).
+        ``input_values`` maps input slots to payloads; it is only used for the first op with a
+        NaN/Inf output under a value budget, to restore its inputs' values if they were evicted
+        (see ``keep_for_nonfinite``).
         """
         writer = self.writer
         assert writer is not None
@@ -307,14 +328,28 @@ class Recorder:
             call_id, module_path, module_call = -1, "", 0
         self._frameworks_used.add(framework)
         put = writer.put
+        nonfinite = 0
+        for out in outputs:
+            if out.initialized and (out.nan_count or out.inf_count):
+                nonfinite = 1
+        first_nonfinite = nonfinite and self.first_nonfinite_seq is None
+        if first_nonfinite:
+            self.first_nonfinite_seq = seq
         if values:
             for index, payload in values.items():
                 writer.put_blob(seq, index, payload)
-        nonfinite = 0
+            budget = self._budget
+            if budget is not None:
+                for index, payload in values.items():
+                    if first_nonfinite:
+                        budget.add_pinned(seq, index, len(payload))
+                    else:
+                        budget.add(seq, index, len(payload))
         encode = schema.encode_shape
+        if first_nonfinite and self._budget is not None:
+            inputs = list(inputs)
+            self._pin_inputs(inputs, input_values or {})
         for index, out in enumerate(outputs):
-            if out.initialized and (out.nan_count or out.inf_count):
-                nonfinite = 1
             put(
                 "tensors",
                 (
@@ -361,6 +396,33 @@ class Recorder:
             ),
         )
         return seq
+
+    def keep_for_nonfinite(self, outputs: Sequence[TensorSummary]) -> bool:
+        """True when these outputs would make the first NaN/Inf op of a run that stores values.
+
+        Backends then store this op's output values even if the value filter excludes it, and
+        pass ``input_values`` to ``add_op`` when a value budget is set (``max_value_bytes``),
+        so the first NaN and what it was computed from are always inspectable.
+        """
+        return (
+            self.values is not False
+            and self.first_nonfinite_seq is None
+            and any(out.nonfinite for out in outputs)
+        )
+
+    def _pin_inputs(self, inputs: list[InputRow], input_values: dict[int, bytes]) -> None:
+        budget = self._budget
+        assert budget is not None and self.writer is not None
+        for slot, _name, source, out_index, _shape, _dtype, _kind in inputs:
+            if not source.startswith("op:"):
+                continue
+            producer = int(source[3:])
+            if budget.pin(producer, out_index):
+                continue
+            payload = input_values.get(slot)
+            if payload is not None and budget.was_evicted(producer, out_index):
+                self.writer.put_blob(producer, out_index, payload)
+                budget.add_pinned(producer, out_index, len(payload))
 
     def enter_module(self, path: str, type_name: str, framework: str) -> int:
         """A module call begins; returns its call id (-1 when called from another thread)."""

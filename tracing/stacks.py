@@ -48,8 +48,9 @@ class StackInterner:
         self._stack_ids: dict[tuple, int] = {}
         self._keep_alive: list[CodeType] = []
         self._files_seen: set[str] = set()
-        self.stop_code: CodeType | None = None
-        """Code object of the frame that entered the ``record`` block: chains stop there."""
+        self.stop_frame: FrameType | None = None
+        """The frame that entered the ``record`` block: chains stop there (outer frames are the
+        same for every op)."""
 
     def add_internal_dir(self, path: str) -> None:
         """Treat every file under the directory ``path`` (or the file ``path``) as not user code."""
@@ -92,17 +93,18 @@ class StackInterner:
 
     def _chain(self, frame: FrameType) -> int:
         key: list = []
-        stop = self.stop_code
+        stop = self.stop_frame
         internal = self.is_internal
         f: FrameType | None = frame
-        while f is not None:
+        while f is not None and f is not stop:
             code = f.f_code
             if not internal(code):
                 key.append(id(code))
                 key.append(f.f_lineno)
-                if code is stop:
-                    break
             f = f.f_back
+        if f is not None and not internal(f.f_code):
+            key.append(id(f.f_code))
+            key.append(f.f_lineno)
         chain = tuple(key)
         stack_id = self._stack_ids.get(chain)
         if stack_id is None:
@@ -112,7 +114,7 @@ class StackInterner:
     def _intern_chain(self, frame: FrameType, chain: tuple) -> int:
         frame_ids: list[int] = []
         f: FrameType | None = frame
-        stop = self.stop_code
+        stop = self.stop_frame
         while f is not None:
             code = f.f_code
             if not self.is_internal(code):
@@ -124,8 +126,8 @@ class StackInterner:
                     self._emit_frame(frame_id, *key)
                     self._remember_source(code.co_filename)
                 frame_ids.append(frame_id)
-                if code is stop:
-                    break
+            if f is stop:
+                break
             f = f.f_back
         frame_ids.reverse()
         stack_id = self._stack_ids[chain] = len(self._stack_ids)

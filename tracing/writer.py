@@ -29,7 +29,7 @@ _DELETE_VALUE = "__delete_value__"
 class TraceWriter:
     """Owns one trace file while it is being recorded."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_pending_bytes: int = 256 << 20) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_pending_bytes: int = 128 << 20) -> None:
         self.path = Path(path)
         self._max_pending_bytes = max_pending_bytes
         self._pending: collections.deque[tuple[str, tuple]] = collections.deque()
@@ -37,6 +37,8 @@ class TraceWriter:
         self._lock = threading.Condition()
         self._closing = False
         self._error: BaseException | None = None
+        self.values_error: BaseException | None = None
+        """The first error writing values; later values are dropped, metadata still written."""
         self._conn = self._create(self.path)
         self._statements = {table: schema.insert_statement(table) for table in schema.TABLES}
         self._thread = threading.Thread(target=self._run, name="opscope-writer", daemon=True)
@@ -112,6 +114,7 @@ class TraceWriter:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit={64 << 20}")
             conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={schema.FORMAT_VERSION}")
             conn.execute("BEGIN")
@@ -121,6 +124,9 @@ class TraceWriter:
                 schema.insert_statement("meta"), ("format_version", str(schema.FORMAT_VERSION))
             )
             conn.execute("COMMIT")
+            # Move the header (application id) and schema into the main file now, so a viewer
+            # can recognise and open the trace while it is still being written.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except (OSError, sqlite3.Error) as exc:
             raise TraceWriteError(f"cannot write trace {path}: {exc}") from exc
         return conn
@@ -150,50 +156,61 @@ class TraceWriter:
                 batch.append(pop())
         except IndexError:
             pass
-        freed = 0
+        payload_bytes = sum(len(row[2]) for table, row in batch if table == "blobs")
         if self._error is None:
+            if self.values_error is not None:
+                batch = [item for item in batch if item[0] != "blobs"]
             try:
-                freed = self._write(batch)
+                self._write(batch)
             except (sqlite3.Error, OSError, MemoryError) as exc:
-                self._error = exc
-        if self._error is not None:
-            freed = sum(len(row[2]) for table, row in batch if table == "blobs")
+                # Out of space (or memory): drop the values, which are most of the bytes, and
+                # keep recording the ops' metadata and summaries if that still fits.
+                self.values_error = self.values_error or exc
+                try:
+                    self._write([item for item in batch if item[0] != "blobs"])
+                except (sqlite3.Error, OSError, MemoryError) as second:
+                    self._error = second
+        freed = payload_bytes
         with self._lock:
             self._pending_bytes -= freed
             self._lock.notify_all()
 
-    def _write(self, batch: list[tuple[str, tuple]]) -> int:
+    def _write(self, batch: list[tuple[str, tuple]]) -> None:
         grouped: dict[str, list[tuple]] = {}
         blob_rows: list[tuple[int, int, int, bytes | memoryview]] = []
         deletes: list[tuple[int, int]] = []
-        freed = 0
         for table, row in batch:
             if table == "blobs":
                 seq, idx, payload = row
-                freed += len(payload)
                 blob_rows.extend(_chunks(seq, idx, payload))
             elif table == _DELETE_VALUE:
                 deletes.append(row)
             else:
                 grouped.setdefault(table, []).append(row)
+        # Delete values stored by earlier batches first so their pages are reused at once;
+        # a value stored and evicted within this batch can only be deleted after its insert.
+        inserted = {(seq, idx) for seq, idx, chunk, _ in blob_rows if chunk == 0}
+        early = [key for key in deletes if key not in inserted]
+        late = [key for key in deletes if key in inserted]
+        delete = "DELETE FROM blobs WHERE seq = ? AND idx = ?"
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            for table in schema.TABLES:  # schema order: parents before children
+            if early:  # the reader treats a tensor whose payload is gone as not stored
+                conn.executemany(delete, early)
+            for table in schema.TABLES:
                 rows = grouped.get(table)
                 if rows:
                     conn.executemany(self._statements[table], rows)
             if blob_rows:
                 conn.executemany(self._statements["blobs"], blob_rows)
-            if deletes:
-                # The reader treats a tensor whose payload is gone as not stored.
-                conn.executemany("DELETE FROM blobs WHERE seq = ? AND idx = ?", deletes)
+            if late:
+                conn.executemany(delete, late)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return freed
 
 
 def _chunks(

@@ -1,0 +1,9 @@
+"""``python -m gui`` runs the ``opscope`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from gui.cli import main
+
+sys.exit(main())

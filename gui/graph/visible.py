@@ -1,0 +1,237 @@
+"""What the view shows for an expansion state: visible children, series, lifted edges.
+
+Pure logic, no Qt. A ``ViewState`` says which groups are expanded and which members of
+foldable runs are shown one by one; every other run of consecutive identical calls is folded
+into one series node (``series:{first}:{last}``, drawn "×N"). Edges between leaves are lifted
+to the visible children of each expanded group; an edge that enters or leaves the group goes to
+its ``IN_PORT`` / ``OUT_PORT``. Results are cached per group and state of that group.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gui.graph.hierarchy import ROOT, Hierarchy
+
+IN_PORT = "<in>"
+OUT_PORT = "<out>"
+MAX_EDGE_TENSORS = 4
+"""Distinct (shape, dtype) pairs kept per lifted edge for its tooltip."""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """An immutable snapshot of what is expanded (safe to hand to a layout thread)."""
+
+    expanded: frozenset[str] = frozenset()
+    unfolded: frozenset[str] = frozenset()
+    """Members of foldable runs shown individually (the rest of their run stays folded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A folded run of identical consecutive module calls."""
+
+    id: str
+    parent: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiftedEdge:
+    """Tensors flowing between two visible children of one group."""
+
+    src: str
+    dst: str
+    tensors: tuple[tuple[tuple[int, ...], str], ...]
+    """Distinct ``(shape, dtype)`` pairs (at most ``MAX_EDGE_TENSORS``)."""
+    count: int
+    """How many leaf-to-leaf edges this edge stands for."""
+
+
+@dataclass(slots=True)
+class _Children:
+    ids: tuple[str, ...]
+    series_of: dict[str, str] = field(default_factory=dict)
+
+
+class VisibleGraph:
+    """Answers "what is drawn inside this group" for a hierarchy and a view state."""
+
+    def __init__(self, hierarchy: Hierarchy) -> None:
+        self.h = hierarchy
+        self.series: dict[str, Series] = {}
+        self._children: dict[tuple[str, frozenset[str]], _Children] = {}
+        self._edges: dict[tuple[str, tuple[str, ...]], tuple[LiftedEdge, ...]] = {}
+
+    # -- state helpers ---
+
+    def node_exists(self, node_id: str) -> bool:
+        return node_id in self.series or node_id in self.h.nodes or node_id in self.h.alias
+
+    def is_expanded(self, node_id: str, state: ViewState) -> bool:
+        """True when ``node_id`` is an expandable node drawn open."""
+        if node_id == ROOT:
+            return True
+        node = self.h.nodes.get(node_id)
+        return node is not None and node.expandable and node_id in state.expanded
+
+    def _unfolded_key(self, group_id: str, state: ViewState) -> frozenset[str]:
+        runs = self.h.runs.get(group_id)
+        if not runs or not state.unfolded:
+            return frozenset()
+        return frozenset(m for run in runs for m in run if m in state.unfolded)
+
+    # -- children ---
+
+    def _children_of(self, group_id: str, state: ViewState) -> _Children:
+        key = (group_id, self._unfolded_key(group_id, state))
+        cached = self._children.get(key)
+        if cached is not None:
+            return cached
+        shown: list[str] = []
+        series_of: dict[str, str] = {}
+        pending: list[str] = []
+        pending_run: tuple[str, ...] | None = None
+
+        def flush() -> None:
+            if len(pending) == 1:
+                shown.append(pending[0])
+            elif pending:
+                series_id = f"series:{pending[0]}:{pending[-1]}"
+                if series_id not in self.series:
+                    self.series[series_id] = Series(series_id, group_id, tuple(pending))
+                shown.append(series_id)
+                for member in pending:
+                    series_of[member] = series_id
+            pending.clear()
+
+        for child in self.h.children(group_id):
+            run = self.h.run_of.get(child)
+            if run is None or child in key[1]:
+                flush()
+                pending_run = None
+                shown.append(child)
+                continue
+            if run is not pending_run:
+                flush()
+                pending_run = run
+            pending.append(child)
+        flush()
+        result = _Children(tuple(shown), series_of)
+        self._children[key] = result
+        return result
+
+    def children(self, group_id: str, state: ViewState) -> tuple[str, ...]:
+        """Visible children of an expanded group, in execution order."""
+        return self._children_of(group_id, state).ids
+
+    # -- edges ---
+
+    def edges(self, group_id: str, state: ViewState) -> tuple[LiftedEdge, ...]:
+        """Edges among the visible children of ``group_id`` (and to its ports)."""
+        info = self._children_of(group_id, state)
+        key = (group_id, info.ids)
+        cached = self._edges.get(key)
+        if cached is not None:
+            return cached
+        h = self.h
+        group = h.nodes[group_id]
+        depth = group.depth
+        visible = set(info.ids)
+        memo: dict[str, str | None] = {}
+
+        def child_of(node_id: str) -> str | None:
+            """The visible child of the group holding ``node_id`` (None: outside the group)."""
+            found = memo.get(node_id, False)
+            if found is not False:
+                return found  # type: ignore[return-value]
+            node = h.nodes.get(node_id)
+            result: str | None = None
+            if node is not None and node.depth > depth:
+                current = node
+                while current.depth > depth + 1 and current.parent is not None:
+                    current = h.nodes[current.parent]
+                if current.parent == group_id:
+                    result = info.series_of.get(current.id, current.id)
+                    if result not in visible:
+                        result = None
+            memo[node_id] = result
+            return result
+
+        acc: dict[tuple[str, str], list] = {}
+
+        def add(src: str, dst: str, shape: tuple[int, ...], dtype: str) -> None:
+            if src == dst:
+                return
+            entry = acc.get((src, dst))
+            if entry is None:
+                acc[(src, dst)] = [[(shape, dtype)], 1]
+                return
+            entry[1] += 1
+            if len(entry[0]) < MAX_EDGE_TENSORS and (shape, dtype) not in entry[0]:
+                entry[0].append((shape, dtype))
+
+        for leaf in h.leaves(group_id):
+            if leaf == group_id:
+                continue
+            mine = child_of(leaf)
+            if mine is None:
+                continue
+            for edge in h.in_edges.get(leaf, ()):
+                src = child_of(edge.src)
+                if src is None:
+                    if group_id == ROOT:
+                        continue
+                    src = IN_PORT
+                add(src, mine, edge.shape, edge.dtype)
+            if group_id == ROOT:
+                continue
+            for edge in h.out_edges.get(leaf, ()):
+                if child_of(edge.dst) is None:
+                    add(mine, OUT_PORT, edge.shape, edge.dtype)
+        result = tuple(
+            LiftedEdge(src, dst, tuple(tensors), count)
+            for (src, dst), (tensors, count) in acc.items()
+        )
+        self._edges[key] = result
+        return result
+
+    # -- where a node is drawn ---
+
+    def representative(self, node_id: str, state: ViewState) -> str:
+        """The visible node that shows ``node_id``: itself, or the collapsed group / folded
+        series that hides it."""
+        h = self.h
+        node_id = h.alias.get(node_id, node_id)
+        if node_id in self.series:
+            chain = [node_id, self.series[node_id].parent]
+        else:
+            chain = [node_id, *h.ancestors(node_id)]
+        chain.reverse()  # root first
+        for parent, child in itertools.pairwise(chain):
+            info = self._children_of(parent, state)
+            shown = info.series_of.get(child, child)
+            if shown != child or not self.is_expanded(child, state):
+                return shown
+        return chain[-1]
+
+    def hidden_by(self, node_id: str, state: ViewState) -> list[str]:
+        """Groups to expand and run members to unfold so that ``node_id`` becomes visible."""
+        h = self.h
+        node_id = h.alias.get(node_id, node_id)
+        needed = []
+        for ancestor in h.ancestors(node_id):
+            if ancestor != ROOT and ancestor not in state.expanded:
+                needed.append(ancestor)
+        needed.extend(
+            m for m in (node_id, *h.ancestors(node_id)) if m in h.run_of and m not in state.unfolded
+        )
+        return needed
+
+    def members(self, node_id: str) -> Iterable[str]:
+        """Run members a series node stands for (the node itself for other nodes)."""
+        series = self.series.get(node_id)
+        return series.members if series else (node_id,)

@@ -1,0 +1,1 @@
+"""The debugger's panels: each follows the ``DebugSession`` and nothing else."""

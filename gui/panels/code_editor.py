@@ -1,0 +1,286 @@
+"""A read-only code view with a gutter: line numbers, breakpoints, the current-line arrow.
+
+Each file gets its own ``QTextDocument`` with a pygments highlighter (superqt's
+``CodeSyntaxHighlight``), kept for the session, so stepping between files does not highlight
+them again.
+"""
+
+from __future__ import annotations
+
+from pygments.lexers import get_lexer_for_filename
+from pygments.util import ClassNotFound
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPolygonF,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QPlainTextDocumentLayout, QPlainTextEdit, QTextEdit, QWidget
+from superqt.utils import CodeSyntaxHighlight
+
+from gui.theme import code_font, colors
+
+MARKER_WIDTH = 20
+"""Width of the gutter column holding breakpoint dots and the current-line arrow."""
+
+
+def language_for(file: str) -> str:
+    """The pygments language name for ``file`` (``python`` when unsure)."""
+    if file.endswith((".py", ".pyw", ".pyi")) or not file:
+        return "python"
+    try:
+        lexer = get_lexer_for_filename(file)
+    except ClassNotFound:
+        return "text"
+    return lexer.aliases[0] if lexer.aliases else "text"
+
+
+class _Gutter(QWidget):
+    def __init__(self, editor: CodeEditor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click to set or clear a breakpoint (F9)")
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.editor.gutter_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.editor.paint_gutter(self, event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        line = self.editor.line_at(event.position().y())
+        if line is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.editor.sig_gutter_clicked.emit(line)
+
+
+class CodeEditor(QPlainTextEdit):
+    """Read-only source view; the gutter shows breakpoints and the current line."""
+
+    sig_gutter_clicked = Signal(int)
+    """The gutter of ``line`` (1-based) was clicked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setFont(code_font())
+        self.setCenterOnScroll(False)
+        self.current_line: int | None = None
+        """The line of the current op (1-based), marked with the arrow."""
+        self.viewed_line: int | None = None
+        """A line shown on request (a call-stack frame), marked more lightly."""
+        self.breakpoints: set[int] = set()
+        self.active_lines: set[int] = set()
+        """Lines that issued ops in the trace (their numbers are drawn brighter)."""
+        self._span: tuple[int, int] | None = None
+        self._documents: dict[str, tuple[QTextDocument, CodeSyntaxHighlight]] = {}
+        self.document_key: str | None = None
+        self.gutter = _Gutter(self)
+        self.blockCountChanged.connect(self._update_margins)
+        self.updateRequest.connect(self._on_update_request)
+        self._update_margins()
+
+    # -- documents ---
+
+    def show_text(self, key: str, text: str, language: str = "python") -> None:
+        """Show ``text`` (cached under ``key``, highlighted as ``language``)."""
+        if key == self.document_key:
+            return
+        if key not in self._documents:
+            document = QTextDocument(self)
+            document.setDocumentLayout(QPlainTextDocumentLayout(document))
+            document.setDefaultFont(code_font())
+            document.setPlainText(text)
+            highlighter = CodeSyntaxHighlight(document, language, colors(self.palette()).code_style)
+            self._documents[key] = (document, highlighter)
+        self.setDocument(self._documents[key][0])
+        self.document_key = key
+        self._update_margins()
+
+    def has_document(self, key: str) -> bool:
+        """True when ``key`` was shown before (its highlighted document is cached)."""
+        return key in self._documents
+
+    def forget_documents(self) -> None:
+        """Drop cached documents (a new trace)."""
+        placeholder = QTextDocument(self)
+        placeholder.setDocumentLayout(QPlainTextDocumentLayout(placeholder))
+        self.setDocument(placeholder)
+        for document, _highlighter in self._documents.values():
+            document.deleteLater()
+        self._documents.clear()
+        self.document_key = None
+
+    def restyle(self) -> None:
+        """Re-highlight every cached document for the current palette."""
+        style = colors(self.palette()).code_style
+        for _document, highlighter in self._documents.values():
+            highlighter.setTheme(style)
+        self.mark_lines(self.current_line, self._span, self.viewed_line)
+
+    # -- marks ---
+
+    def mark_lines(
+        self,
+        current: int | None,
+        span: tuple[int, int] | None = None,
+        viewed: int | None = None,
+    ) -> None:
+        """Mark the current line (and the op's columns ``span`` on it) and a viewed line."""
+        self.current_line, self._span, self.viewed_line = current, span, viewed
+        theme = colors(self.palette())
+        selections = []
+        for line, color in ((viewed, theme.accent), (current, theme.current_line)):
+            block = self.document().findBlockByNumber(line - 1) if line else None
+            if block is None or not block.isValid():
+                continue
+            selection = QTextEdit.ExtraSelection()
+            background = QColor(color)
+            if line == viewed and line != current:
+                background.setAlpha(45)
+            selection.format.setBackground(background)
+            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            selection.cursor = QTextCursor(block)
+            selections.append(selection)
+            if line == current and span is not None:
+                start, end = span
+                length = block.length() - 1
+                if 0 <= start < end <= length:
+                    exact = QTextEdit.ExtraSelection()
+                    fmt = QTextCharFormat()
+                    emphasis = QColor(theme.current_marker)
+                    emphasis.setAlpha(70)
+                    fmt.setBackground(emphasis)
+                    exact.format = fmt
+                    cursor = QTextCursor(block)
+                    cursor.setPosition(block.position() + start)
+                    cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
+                    exact.cursor = cursor
+                    selections.append(exact)
+        self.setExtraSelections(selections)
+        self.gutter.update()
+
+    def reveal_line(self, line: int) -> None:
+        """Put the caret on ``line`` and scroll it into view (centred when it was off-screen)."""
+        block = self.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return
+        cursor = QTextCursor(block)
+        visible = self._line_visible(line)
+        self.setTextCursor(cursor)
+        if not visible:
+            self.centerCursor()
+
+    def _line_visible(self, line: int) -> bool:
+        block = self.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return False
+        top = self.blockBoundingGeometry(block).translated(self.contentOffset()).top()
+        height = self.blockBoundingRect(block).height()
+        return top >= 0 and top + height <= self.viewport().height()
+
+    def caret_line(self) -> int:
+        """The 1-based line of the text caret."""
+        return self.textCursor().blockNumber() + 1
+
+    # -- gutter ---
+
+    def gutter_width(self) -> int:
+        digits = max(3, len(str(max(1, self.blockCount()))))
+        return MARKER_WIDTH + self.fontMetrics().horizontalAdvance("9") * digits + 12
+
+    def _update_margins(self, _count: int = 0) -> None:
+        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+
+    def _on_update_request(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self.gutter.scroll(0, dy)
+        else:
+            self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        area = self.contentsRect()
+        self.gutter.setGeometry(QRect(area.left(), area.top(), self.gutter_width(), area.height()))
+
+    def line_at(self, y: float) -> int | None:
+        """The 1-based line at gutter height ``y``, or None below the text."""
+        block = self.firstVisibleBlock()
+        offset = self.contentOffset()
+        while block.isValid():
+            geometry = self.blockBoundingGeometry(block).translated(offset)
+            if geometry.top() <= y < geometry.bottom():
+                return block.blockNumber() + 1
+            if geometry.top() > y:
+                break
+            block = block.next()
+        return None
+
+    def paint_gutter(self, gutter: QWidget, event: QPaintEvent) -> None:
+        """Draw line numbers, breakpoint dots and the current-line arrow."""
+        theme = colors(self.palette())
+        painter = QPainter(gutter)
+        painter.fillRect(event.rect(), theme.gutter_background)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(self.font())
+        metrics = self.fontMetrics()
+        block = self.firstVisibleBlock()
+        offset = self.contentOffset()
+        width = gutter.width()
+        text_color = self.palette().text().color()
+        while block.isValid():
+            geometry = self.blockBoundingGeometry(block).translated(offset)
+            if geometry.top() > event.rect().bottom():
+                break
+            if block.isVisible() and geometry.bottom() >= event.rect().top():
+                line = block.blockNumber() + 1
+                height = metrics.height()
+                top = geometry.top()
+                middle = top + height / 2
+                if line in self.breakpoints:
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.setBrush(theme.breakpoint)
+                    painter.drawEllipse(QPointF(MARKER_WIDTH / 2 + 1, middle), 5.0, 5.0)
+                if line == self.current_line:
+                    painter.setPen(QColor(theme.current_marker).darker(130))
+                    painter.setBrush(theme.current_marker)
+                    arrow = QPolygonF(
+                        [
+                            QPointF(3, middle - 4),
+                            QPointF(10, middle - 4),
+                            QPointF(16, middle),
+                            QPointF(10, middle + 4),
+                            QPointF(3, middle + 4),
+                        ]
+                    )
+                    painter.drawPolygon(arrow)
+                if line == self.current_line:
+                    painter.setPen(text_color)
+                elif line in self.active_lines:
+                    painter.setPen(theme.muted)
+                else:
+                    painter.setPen(theme.gutter_text)
+                font = painter.font()
+                font.setBold(line == self.current_line)
+                painter.setFont(font)
+                painter.drawText(
+                    QRectF(MARKER_WIDTH, top, width - MARKER_WIDTH - 8, height),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    str(line),
+                )
+            block = block.next()
+        painter.setPen(theme.border)
+        painter.drawLine(width - 1, event.rect().top(), width - 1, event.rect().bottom())
+        painter.end()

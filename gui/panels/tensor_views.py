@@ -1,0 +1,329 @@
+"""The tensor inspector's views: histogram, heatmap with NaN/Inf marks, values table, slicer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSlider,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.formatting import format_number
+from gui.tensor_data import (
+    NAN_RGBA,
+    NEGINF_RGBA,
+    POSINF_RGBA,
+    displayable,
+    finite_levels,
+    histogram,
+    nonfinite_overlay,
+)
+from gui.theme import code_font, colors
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
+    text = palette.color(QPalette.ColorRole.Text)
+    muted = colors(palette).muted
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(muted))
+        axis.setTextPen(pg.mkPen(text))
+
+
+class HistogramView(QWidget):
+    """Histogram of the finite values, with the NaN/Inf counts written under it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setMenuEnabled(False)
+        self.plot_widget.setMouseEnabled(x=False, y=False)
+        self.plot_widget.hideButtons()
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setLabel("left", "count")
+        self.bars: pg.BarGraphItem | None = None
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.caption)
+        self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Follow the widget palette (light or dark)."""
+        palette = self.palette()
+        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
+        _style_plot(self.plot, palette)
+
+    def show_values(self, values: np.ndarray, nan: int, inf: int) -> None:
+        """Draw the histogram of ``values``; ``nan``/``inf`` are the counts to report."""
+        counts, edges = histogram(values)
+        if self.bars is not None:
+            self.plot.removeItem(self.bars)
+            self.bars = None
+        theme = colors(self.palette())
+        if counts.size:
+            brush = QColor(theme.accent)
+            brush.setAlpha(170)
+            self.bars = pg.BarGraphItem(
+                x0=edges[:-1], x1=edges[1:], height=counts, brush=brush, pen=pg.mkPen(None)
+            )
+            self.plot.addItem(self.bars)
+            self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
+            self.plot.setYRange(0, float(counts.max()) * 1.08, padding=0)
+        finite = int(counts.sum())
+        parts = [
+            f"{finite:,} finite values in {len(counts)} bins" if finite else "no finite values"
+        ]
+        bad = []
+        if nan:
+            bad.append(f"{nan:,} NaN")
+        if inf:
+            bad.append(f"{inf:,} Inf")
+        text = " · ".join(parts)
+        if bad:
+            text += f" · <b style='color:{theme.nonfinite.name()}'>{', '.join(bad)}</b> not shown"
+        self.caption.setText(text)
+
+    def clear(self) -> None:
+        """Show nothing."""
+        if self.bars is not None:
+            self.plot.removeItem(self.bars)
+            self.bars = None
+        self.caption.setText("")
+
+
+class HeatmapView(QWidget):
+    """A 2-D slice as an image with a colour bar; NaN/Inf cells painted in signal colours."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        self.plot = self.view.addPlot()
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setLabel("left", "row")
+        self.plot.setLabel("bottom", "column")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.overlay)
+        self.colorbar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=14)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.data: np.ndarray | None = None
+        self.hover = QLabel(" ")
+        self.hover.setFont(code_font())
+        legend = QLabel(
+            " ".join(
+                f"<span style='color:rgb{rgba[:3]}'>■</span> {name}"
+                for name, rgba in (("NaN", NAN_RGBA), ("+Inf", POSINF_RGBA), ("−Inf", NEGINF_RGBA))
+            )
+        )
+        legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        footer = QGridLayout()
+        footer.addWidget(self.hover, 0, 0)
+        footer.addWidget(legend, 0, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(footer)
+        self.view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Follow the widget palette (light or dark)."""
+        palette = self.palette()
+        self.view.setBackground(palette.color(QPalette.ColorRole.Base))
+        _style_plot(self.plot, palette)
+        axis = self.colorbar.getAxis("right")
+        axis.setTextPen(pg.mkPen(palette.color(QPalette.ColorRole.Text)))
+
+    def show_slice(self, data: np.ndarray) -> None:
+        """Draw a 2-D array."""
+        self.data = data
+        self.image.setImage(displayable(data), autoLevels=False)
+        self.colorbar.setLevels(finite_levels(data))
+        overlay = nonfinite_overlay(data)
+        if overlay is None:
+            self.overlay.clear()
+            self.overlay.hide()
+        else:
+            self.overlay.setImage(overlay, autoLevels=False, levels=(0, 255))
+            self.overlay.show()
+        rows, columns = data.shape
+        self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+        self.hover.setText(f"{rows} × {columns}")
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.data = None
+        self.image.clear()
+        self.overlay.clear()
+        self.hover.setText(" ")
+
+    def _on_mouse_moved(self, position: QPointF) -> None:
+        if self.data is None or not self.plot.sceneBoundingRect().contains(position):
+            return
+        point = self.plot.vb.mapSceneToView(position)
+        row, column = int(np.floor(point.y())), int(np.floor(point.x()))
+        rows, columns = self.data.shape
+        if 0 <= row < rows and 0 <= column < columns:
+            value = self.data[row, column]
+            self.hover.setText(f"[{row}, {column}] = {format_number(_scalar(value), 7)}")
+
+
+def _scalar(value: Any) -> float | int:
+    item = value.item() if hasattr(value, "item") else value
+    return item if isinstance(item, int) else float(item)
+
+
+class ValuesModel(QAbstractTableModel):
+    """Adapts a 2-D numpy slice to a read-only table; NaN and Inf cells are coloured."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._data = np.zeros((0, 0))
+        self._palette = QPalette()
+
+    def set_data(self, data: np.ndarray) -> None:
+        """Show ``data`` (2-D)."""
+        self.beginResetModel()
+        self._data = data
+        self.endResetModel()
+
+    def set_palette(self, palette: QPalette) -> None:
+        """Colours follow the view's palette."""
+        self._palette = QPalette(palette)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else int(self._data.shape[0])
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else int(self._data.shape[1])
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(section)
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self._data[index.row(), index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return format_number(_scalar(value), 6)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            number = float(_scalar(value))
+            if np.isfinite(number):
+                return None
+            theme = colors(self._palette)
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(theme.nonfinite_background)
+            return QBrush(theme.nonfinite)
+        return None
+
+
+class ValuesTable(QTableView):
+    """The values of a 2-D slice, cell by cell."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values = ValuesModel(self)
+        self.setModel(self.values)
+        self.setFont(code_font())
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.horizontalHeader().setDefaultSectionSize(84)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
+        self.values.set_palette(self.palette())
+
+    def show_slice(self, data: np.ndarray) -> None:
+        """Show ``data`` (2-D)."""
+        self.values.set_palette(self.palette())
+        self.values.set_data(data)
+
+
+class Slicer(QWidget):
+    """One slider per leading dimension; the last two dimensions form the shown slice."""
+
+    sig_indices_changed = Signal()
+    """A slider moved; read ``indices``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._shape: tuple[int, ...] = ()
+        self._sliders: list[QSlider] = []
+        self._labels: list[QLabel] = []
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(6, 2, 6, 2)
+        self._grid.setHorizontalSpacing(8)
+        self.hide()
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The chosen index of each leading dimension."""
+        return tuple(slider.value() for slider in self._sliders)
+
+    def set_shape(self, shape: tuple[int, ...]) -> None:
+        """Rebuild the sliders for a tensor of ``shape`` (kept when the leading dims match)."""
+        leading = tuple(shape[:-2]) if len(shape) > 2 else ()
+        if leading == self._shape:
+            return
+        self._shape = leading
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self._sliders, self._labels = [], []
+        for dim, size in enumerate(leading):
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, max(0, size - 1))
+            slider.setObjectName(f"slice_dim_{dim}")
+            label = QLabel()
+            label.setFont(code_font())
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("0000 / 0000"))
+            slider.valueChanged.connect(self._on_value_changed)
+            self._grid.addWidget(QLabel(f"dim {dim}"), dim, 0)
+            self._grid.addWidget(slider, dim, 1)
+            self._grid.addWidget(label, dim, 2)
+            self._sliders.append(slider)
+            self._labels.append(label)
+        self._update_labels()
+        self.setVisible(bool(leading))
+
+    def _on_value_changed(self, _value: int) -> None:
+        self._update_labels()
+        self.sig_indices_changed.emit()
+
+    def _update_labels(self) -> None:
+        for slider, label, size in zip(self._sliders, self._labels, self._shape):
+            label.setText(f"{slider.value()} / {size - 1}")
