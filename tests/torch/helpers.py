@@ -12,7 +12,9 @@ def assert_same(a: Any, b: Any, where: str = "result") -> None:
     """``a`` and ``b`` are identical: same structure, same tensor bits, dtypes, strides, flags."""
     if isinstance(a, torch.Tensor):
         assert isinstance(b, torch.Tensor), f"{where}: {type(b)} is not a tensor"
-        assert a.dtype == b.dtype and a.shape == b.shape, f"{where}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        assert a.dtype == b.dtype and a.shape == b.shape, (
+            f"{where}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        )
         assert a.requires_grad == b.requires_grad, f"{where}: requires_grad differs"
         assert a.stride() == b.stride(), f"{where}: strides {a.stride()} vs {b.stride()}"
         assert a.is_inference() == b.is_inference(), f"{where}: inference flag differs"

@@ -269,9 +269,7 @@ def _only_our_mode(mode: Any, args: tuple) -> bool:
         return False
     if torch._C._get_function_stack_at(0) is not mode:
         return False
-    return all(
-        type(t) is torch.Tensor or type(t) is nn.Parameter for t in _tensors_in(args)
-    )
+    return all(type(t) is torch.Tensor or type(t) is nn.Parameter for t in _tensors_in(args))
 
 
 def _unwrap(module: nn.Module) -> nn.Module:

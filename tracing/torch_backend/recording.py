@@ -11,6 +11,7 @@ reported once as a ``RecordingWarning``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -20,6 +21,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from tracing.model import TensorSummary
 from tracing.torch_backend import stats
 from tracing.torch_backend.graph import TensorGraph
 from tracing.torch_backend.modules import ModuleScope
@@ -101,9 +103,7 @@ class TorchRecording:
 
     # -- the hot path ---
 
-    def call(
-        self, func: Any, info: OpInfo, args: tuple, kwargs: dict, kind: str
-    ) -> Any:
+    def call(self, func: Any, info: OpInfo, args: tuple, kwargs: dict, kind: str) -> Any:
         """Run ``func(*args, **kwargs)`` and record it as one op of ``kind``."""
         disabled = _DisableTorchFunction()
         disabled.__enter__()
@@ -260,6 +260,9 @@ class TorchRecording:
                     values[index] = data
                     stored = True
             summaries.append(stats.summarize(o, initialized=initialized, has_value=stored))
+        input_values = None
+        if recorder.keep_for_nonfinite(summaries):
+            values, input_values = self._keep_nonfinite(outs, summaries, values, tensors)
         if info.value_read and exc is None and isinstance(out, (bool, int, float, complex)):
             attrs = [*attrs, ("result", _short(out))]
         recorder.add_op(
@@ -273,7 +276,35 @@ class TorchRecording:
             kind=kind,
             attrs=attrs,
             values=values or None,
+            input_values=input_values,
         )
+
+    def _keep_nonfinite(
+        self,
+        outs: list[_Tensor],
+        summaries: list[TensorSummary],
+        values: dict[int, bytes] | None,
+        tensors: list,
+    ) -> tuple[dict[int, bytes], dict[int, bytes] | None]:
+        """The run's first NaN/Inf op keeps its outputs' values (and, under a value budget, its
+        inputs'), whatever the value filter says."""
+        values = dict(values or {})
+        for index, o in enumerate(outs):
+            summary = summaries[index]
+            if index in values or not summary.initialized:
+                continue
+            data = stats.payload(o)
+            if data is not None:
+                values[index] = data
+                summaries[index] = dataclasses.replace(summary, has_value=True)
+        if self.recorder.max_value_bytes is None:
+            return values, None
+        input_values = {}
+        for slot, (t, *_rest) in enumerate(tensors):
+            data = stats.payload(t)
+            if data is not None:
+                input_values[slot] = data
+        return values, input_values
 
     def record_opaque_call(
         self, name: str, inputs: list[tuple[_Tensor, int | None]], output: Any
@@ -312,7 +343,7 @@ class _OpMode(TorchFunctionMode):
         super().__init__()
         self.recording = recording
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+    def __torch_function__(self, func, types, args=(), kwargs=None):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
@@ -330,13 +361,16 @@ class _RegionMode(TorchDispatchMode):
         super().__init__()
         self.recording = recording
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
         if _get_ident() != recording.owner or recording.depth:
             return func(*args, **kwargs)
-        return recording.call(func, recording.aten_info(func), args, kwargs, "opaque")
+        # The region's code runs no Python untraced, so nothing may see these calls at the
+        # torch-function level either (the op mode would record them a second time).
+        with _DisableTorchFunction():
+            return recording.call(func, recording.aten_info(func), args, kwargs, "opaque")
 
 
 def _remove_function_mode(mode: TorchFunctionMode) -> None:
