@@ -98,9 +98,25 @@ FULL_WRITES = frozenset(
         "Tensor.log_normal_",
         "Tensor.cauchy_",
         "Tensor.set_",
-        "torch.nn.init.zeros_",
-        "torch.nn.init.ones_",
-        "torch.nn.init.constant_",
+    }
+    | {
+        f"torch.nn.init.{name}"
+        for name in (
+            "uniform_",
+            "normal_",
+            "trunc_normal_",
+            "constant_",
+            "ones_",
+            "zeros_",
+            "eye_",
+            "dirac_",
+            "xavier_uniform_",
+            "xavier_normal_",
+            "kaiming_uniform_",
+            "kaiming_normal_",
+            "orthogonal_",
+            "sparse_",
+        )
     }
 )
 """In-place ops that overwrite every element without reading it (they initialise memory)."""
