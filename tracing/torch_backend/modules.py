@@ -41,7 +41,8 @@ from tracing.torch_backend.identity import WeakIdMap
 if TYPE_CHECKING:
     from tracing.torch_backend.recording import TorchRecording
 
-_is_compiling = torch.compiler.is_compiling
+_is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
+"""False when run eagerly; dynamo folds it to True, so a traced hook is a no-op."""
 
 _FAST_PATH_FORWARDS = {
     nn.MultiheadAttention.forward: "mha",
@@ -241,15 +242,34 @@ class ModuleScope:
                 self.recording.record_opaque_call(name, region.versions, output)
 
 
+_class_kinds: dict[type, str | None] = {}
+
+
+def _class_kind(cls: type) -> str | None:
+    """``script``, ``compiled``, a fast-path kind or None, decided once per module class."""
+    try:
+        return _class_kinds[cls]
+    except KeyError:
+        pass
+    kind = None
+    if issubclass(cls, torch.jit.ScriptModule):
+        kind = "script"
+    else:
+        dynamo = sys.modules.get("torch._dynamo.eval_frame")
+        if dynamo is not None and issubclass(cls, dynamo.OptimizedModule):
+            kind = "compiled"
+        else:
+            kind = _FAST_PATH_FORWARDS.get(getattr(cls, "forward", None))
+    # (``OptimizedModule`` cannot be a base of a class created before dynamo was imported)
+    _class_kinds[cls] = kind
+    return kind
+
+
 def _region_kind(module: nn.Module, args: tuple) -> str | None:
-    cls = type(module)
-    if isinstance(module, torch.jit.ScriptModule):
-        return "script"
-    dynamo = sys.modules.get("torch._dynamo.eval_frame")
-    if dynamo is not None and isinstance(module, dynamo.OptimizedModule):
-        return "compiled"
-    which = _FAST_PATH_FORWARDS.get(cls.forward)
-    if which is None or module.training:
+    which = _class_kind(type(module))
+    if which is None or which in ("script", "compiled"):
+        return which
+    if module.training:
         return None
     if not torch.backends.mha.get_fastpath_enabled() or torch.is_autocast_enabled():
         return None

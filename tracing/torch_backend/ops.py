@@ -130,6 +130,8 @@ class OpInfo:
     """``torch.nn.functional.linear``, ``Tensor.add_``, ``torch.cat``."""
     params: tuple[str, ...]
     """Positional parameter names (``input``, ``other``), for naming input slots."""
+    defaults: tuple[tuple[str, object], ...] = ()
+    """Scalar parameter defaults: arguments equal to them are not shown as attributes."""
     uninitialized: bool = False
     """Outputs are uninitialised memory (``torch.empty`` and friends)."""
     full_write: bool = False
@@ -199,21 +201,25 @@ def _describe(func: Callable[..., Any]) -> OpInfo | None:
         return None
     if head.startswith("torch._C") and last.startswith("_"):
         return None  # grad-mode switches and other private bookkeeping
+    params, defaults = _signature(func, head == "Tensor")
     return OpInfo(
         name,
-        _param_names(func, head == "Tensor"),
+        params,
+        defaults,
         uninitialized=name in UNINITIALIZED_FACTORIES,
         full_write=name in FULL_WRITES,
         value_read=name in VALUE_READS,
     )
 
 
-def _param_names(func: Callable[..., Any], is_method: bool) -> tuple[str, ...]:
+def _signature(
+    func: Callable[..., Any], is_method: bool
+) -> tuple[tuple[str, ...], tuple[tuple[str, object], ...]]:
     target = get_testing_overrides().get(func, func)
     try:
         parameters = list(inspect.signature(target).parameters.values())
     except (TypeError, ValueError):
-        return ("self",) if is_method else ()
+        return (("self",) if is_method else ()), ()
     names = tuple(
         p.name
         for p in parameters
@@ -221,7 +227,13 @@ def _param_names(func: Callable[..., Any], is_method: bool) -> tuple[str, ...]:
     )
     if is_method and names and names[0] == "input":
         names = ("self", *names[1:])
-    return names
+    defaults = tuple(
+        (p.name, p.default)
+        for p in parameters
+        if p.default is not inspect.Parameter.empty
+        and isinstance(p.default, (bool, int, float, str, type(None)))
+    )
+    return names, defaults
 
 
 def is_tensor_type(cls: type) -> bool:

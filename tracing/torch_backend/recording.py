@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ class TorchRecording:
         self.depth = 0
         """How many recorded calls are running now (modules called inside one are ignored)."""
         self._aten_info: dict[Any, OpInfo] = {}
+        self._locate = recorder.stacks.locate
         self._warned = False
         self._started = False
 
@@ -131,21 +133,29 @@ class TorchRecording:
         return out
 
     def _before(self, info: OpInfo, args: tuple, kwargs: dict) -> tuple:
-        """Inputs (tensor, name, producer, version) and display attributes, before the call."""
+        """Inputs (tensor, name, producer, version), display attributes and the user's location,
+        taken before the call."""
         resolve = self.graph.resolve
         params = info.params
+        count = len(params)
         tensors: list[tuple[_Tensor, str, tuple[str, int, int], int | None]] = []
         attrs: list[tuple[str, str]] = []
         for position, value in enumerate(args):
             if isinstance(value, _Tensor):
-                name = params[position] if position < len(params) else ""
                 tensors.append(
-                    (value, name, resolve(value), None if value.is_inference() else value._version)
+                    (
+                        value,
+                        params[position] if position < count else "",
+                        resolve(value),
+                        None if value.is_inference() else value._version,
+                    )
                 )
             elif type(value) is list or type(value) is tuple:
-                base = params[position] if position < len(params) else ""
+                base = params[position] if position < count else f"arg{position}"
+                plain = True
                 for index, item in enumerate(value):
                     if isinstance(item, _Tensor):
+                        plain = False
                         tensors.append(
                             (
                                 item,
@@ -154,31 +164,43 @@ class TorchRecording:
                                 None if item.is_inference() else item._version,
                             )
                         )
-                if len(attrs) < _MAX_ATTRS and not any(isinstance(v, _Tensor) for v in value):
-                    name = params[position] if position < len(params) else f"arg{position}"
+                if plain and len(attrs) < _MAX_ATTRS:
+                    attrs.append((base, _short(value)))
+            elif isinstance(value, _SCALARS) and len(attrs) < _MAX_ATTRS:
+                name = params[position] if position < count else f"arg{position}"
+                if not _is_default(info, name, value):
                     attrs.append((name, _short(value)))
-            elif len(attrs) < _MAX_ATTRS and isinstance(value, _SCALARS):
-                name = params[position] if position < len(params) else f"arg{position}"
-                attrs.append((name, _short(value)))
-        for name, value in kwargs.items():
-            if isinstance(value, _Tensor):
-                tensors.append(
-                    (value, name, resolve(value), None if value.is_inference() else value._version)
-                )
-            elif type(value) is list or type(value) is tuple:
-                for index, item in enumerate(value):
-                    if isinstance(item, _Tensor):
-                        tensors.append(
-                            (
-                                item,
-                                f"{name}[{index}]",
-                                resolve(item),
-                                None if item.is_inference() else item._version,
-                            )
+        if kwargs:
+            for name, value in kwargs.items():
+                if isinstance(value, _Tensor):
+                    tensors.append(
+                        (
+                            value,
+                            name,
+                            resolve(value),
+                            None if value.is_inference() else value._version,
                         )
-            elif len(attrs) < _MAX_ATTRS and isinstance(value, _SCALARS):
-                attrs.append((name, _short(value)))
-        return tensors, attrs, "out" in kwargs
+                    )
+                elif type(value) is list or type(value) is tuple:
+                    for index, item in enumerate(value):
+                        if isinstance(item, _Tensor):
+                            tensors.append(
+                                (
+                                    item,
+                                    f"{name}[{index}]",
+                                    resolve(item),
+                                    None if item.is_inference() else item._version,
+                                )
+                            )
+                elif (
+                    isinstance(value, _SCALARS)
+                    and len(attrs) < _MAX_ATTRS
+                    and not _is_default(info, name, value)
+                ):
+                    attrs.append((name, _short(value)))
+        # The user's location: walk up from the mode's handler (two frames above this call).
+        location = self._locate(sys._getframe(3))
+        return tensors, attrs, "out" in kwargs, location
 
     def _after(
         self,
@@ -214,11 +236,12 @@ class TorchRecording:
     ) -> None:
         recorder = self.recorder
         graph = self.graph
-        tensors, attrs, has_out = before
+        tensors, attrs, has_out, location = before
         seq = recorder.op_count
         node = f"op:{seq}"
         inputs = []
         mutated: list[_Tensor] = []
+        mutated_ids: set[int] = set()
         mutates: list[int] = []
         writes = graph.writes
         for slot, (t, name, producer, version) in enumerate(tensors):
@@ -233,22 +256,24 @@ class TorchRecording:
                 changed = _writes_by_name(info, slot, name)
             else:
                 changed = t._version != version
-            if changed and not any(t is m for m in mutated):
+            if changed and id(t) not in mutated_ids:
                 mutated.append(t)
+                mutated_ids.add(id(t))
                 mutates.append(slot)
         outs = [] if exc is not None else _flatten(out)
-        for t in mutated:
-            if not any(t is o for o in outs):
-                outs.append(t)
+        if mutated:
+            out_ids = {id(o) for o in outs}
+            outs.extend(t for t in mutated if id(t) not in out_ids)
         keep = recorder.keeps_values(info.name) if outs else False
         summaries = []
         values: dict[int, bytes] | None = {} if keep else None
         full_write = info.full_write or has_out
+        input_ids = {id(t[0]) for t in tensors} if tensors else ()
         for index, o in enumerate(outs):
             producer = (node, index, seq)
-            if any(o is m for m in mutated):
+            if id(o) in mutated_ids:
                 initialized = graph.written(o, producer, full_write)
-            elif any(o is t[0] for t in tensors):
+            elif id(o) in input_ids:
                 initialized = not graph.is_uninitialized(o)
             else:
                 graph.produced(o, producer, info.uninitialized)
@@ -275,6 +300,7 @@ class TorchRecording:
             error=None if exc is None else _describe_error(exc),
             kind=kind,
             attrs=attrs,
+            location=location,
             values=values or None,
             input_values=input_values,
         )
@@ -316,7 +342,7 @@ class TorchRecording:
         try:
             resolve = self.graph.resolve
             tensors = [(t, "", resolve(t), version) for t, version in inputs]
-            before = (tensors, [], False)
+            before = (tensors, [], False, self._locate(sys._getframe(1)))
         except Exception as exc:
             self.internal_error(exc)
             return
@@ -411,6 +437,13 @@ def _writes_by_name(info: OpInfo, slot: int, name: str) -> bool:
     if method in _INPLACE_DUNDERS:
         return True
     return method.endswith("_") and not method.endswith("__")
+
+
+def _is_default(info: OpInfo, name: str, value: Any) -> bool:
+    for param, default in info.defaults:
+        if param == name:
+            return type(value) is type(default) and value == default
+    return False
 
 
 def _short(value: Any) -> str:

@@ -7,9 +7,9 @@ counted only when the min or max is not finite (one cheap check on the common pa
 Speed (measured on the 2-core CI machine): per-call overhead dominates small tensors, so tensors
 up to ``SMALL_NUMEL`` elements on the CPU go through numpy on a zero-copy view (four reductions in
 float64, ~7 µs); larger ones and every non-CPU tensor use torch reductions — ``aminmax``, ``sum``
-and a 2-norm, each vectorised and multi-threaded (``var_mean`` is 20x slower on the CPU). The
-variance comes from the sum of squares; when that would lose precision (a mean far larger than
-the spread) it is recomputed in two passes in float64.
+and a dot product for the sum of squares, each vectorised (``var_mean`` is 20x slower on the
+CPU). When the one-pass variance would lose precision (a mean much larger than the spread) it is
+recomputed from the centred values in a second pass.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from tracing.payloads import encode, itemsize
 SMALL_NUMEL = 16384
 """CPU tensors up to this many elements are summarised with numpy, larger ones with torch."""
 
-_CANCELLATION = 1e-6
-"""Recompute the variance in two passes when var < this × mean² (float32 sums)."""
+_CANCELLATION = 1e-2
+"""Recompute the variance in two passes when var < this × mean²: the one-pass formula
+(E[x²] - mean², float32 dot product) would lose more than ~1e-3 of it."""
 
 _FLOATS = frozenset({torch.float32, torch.float64, torch.float16, torch.bfloat16})
 _HALVES = frozenset({torch.float16, torch.bfloat16})
@@ -164,13 +165,14 @@ def _torch_float_stats(t: torch.Tensor, n: int) -> Stats:
     hi = hi_t.item()
     if not (_isfinite(lo) and _isfinite(hi)):
         return _nonfinite_stats(t)
-    acc = torch.float32 if t.dtype in _HALVES else None
-    mean = t.sum(dtype=acc).item() / n
-    norm = torch.linalg.vector_norm(t, dtype=acc).item()
-    var = norm * norm / n - mean * mean
-    if not _isfinite(mean) or not _isfinite(var) or var < _CANCELLATION * mean * mean:
-        var_t, mean_t = torch.var_mean(t.double(), correction=0)
-        var, mean = var_t.item(), mean_t.item()
+    if t.dtype in _HALVES:
+        t = t.float()
+    flat = t.reshape(-1)  # a view when contiguous
+    mean = flat.sum().item() / n
+    var = torch.dot(flat, flat).item() / n - mean * mean
+    if not _isfinite(var) or var < _CANCELLATION * mean * mean:
+        centred = flat - mean  # two passes when the one-pass variance would lose precision
+        var = torch.dot(centred, centred).item() / n
     return (lo, hi, mean, _sqrt(var) if var > 0.0 else 0.0, 0, 0)
 
 
