@@ -387,3 +387,18 @@ def test_whole_model_trace_has_module_tree_and_call_stack(tmp_path: Path) -> Non
         "Encoder",
         "LayerNorm",
     ]
+
+
+@pytest.mark.parametrize("numel", [5, 40_000])
+def test_summaries_of_huge_float32_values_do_not_overflow(numel: int, tmp_path: Path) -> None:
+    source = torch.full((numel,), 3e38)
+    source[0] = 1e38
+
+    def run():
+        source.clone()
+
+    summary = _record(tmp_path, run).ops[0].outputs[0]
+    reference = source.double().numpy()
+    assert summary.nan_count == summary.inf_count == 0
+    assert summary.mean == pytest.approx(reference.mean(), rel=1e-6)
+    assert summary.std == pytest.approx(reference.std(), rel=1e-3)

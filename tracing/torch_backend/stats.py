@@ -5,11 +5,12 @@ recorded or reaches autograd. Statistics are taken over the finite elements; NaN
 counted only when the min or max is not finite (one cheap check on the common path).
 
 Speed (measured on the 2-core CI machine): per-call overhead dominates small tensors, so tensors
-up to ``SMALL_NUMEL`` elements on the CPU go through numpy on a zero-copy view (four reductions in
-float64, ~7 µs); larger ones and every non-CPU tensor use torch reductions — ``aminmax``, ``sum``
-and a dot product for the sum of squares, each vectorised (``var_mean`` is 20x slower on the
-CPU). When the one-pass variance would lose precision (a mean much larger than the spread) it is
-recomputed from the centred values in a second pass.
+up to ``SMALL_NUMEL`` elements on the CPU go through numpy on a zero-copy view (min, max, sum and
+a dot product, ~6 µs); larger ones and every non-CPU tensor use torch reductions (``aminmax``,
+``sum`` and a dot product for the sum of squares, each vectorised; ``var_mean`` is 20x slower on
+the CPU). When the one-pass variance would lose precision (a mean much larger than the spread,
+or values so large that squares overflow) it is recomputed from the centred values in a second
+pass.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ SMALL_NUMEL = 16384
 _CANCELLATION = 1e-2
 """Recompute the variance in two passes when var < this × mean²: the one-pass formula
 (E[x²] - mean², float32 dot product) would lose more than ~1e-3 of it."""
+
+_SAFE_MAGNITUDE = 1e15
+"""Below this magnitude, float32 squares and sums of up to ``SMALL_NUMEL`` values stay finite."""
 
 _FLOATS = frozenset({torch.float32, torch.float64, torch.float16, torch.bfloat16})
 _HALVES = frozenset({torch.float16, torch.bfloat16})
@@ -118,7 +122,9 @@ def tensor_stats(t: torch.Tensor) -> Stats:
         if t.is_cpu and n <= SMALL_NUMEL:
             if dtype not in _NUMPY_FLOATS:
                 t = t.float()
-            return _numpy_float_stats(t.detach().numpy().reshape(-1), t)
+            elif t.requires_grad:
+                t = t.detach()
+            return _numpy_float_stats(t.numpy().reshape(-1), t)
         return _torch_float_stats(t, n)
     if dtype is torch.bool:
         trues = int(torch.count_nonzero(t))
@@ -150,13 +156,19 @@ def _numpy_float_stats(a: np.ndarray, t: torch.Tensor) -> Stats:
     if not (_isfinite(lo) and _isfinite(hi)):
         return _nonfinite_stats(t)
     n = a.size
-    b = a.astype(_f64)
-    mean = float(_add(b)) / n
-    var = float(_dot(b, b)) / n - mean * mean
-    if var < _CANCELLATION * mean * mean:
+    if a.dtype == np.float16:
+        a = a.astype(np.float32)
+    if max(-lo, hi) < _SAFE_MAGNITUDE:  # squares and sums cannot overflow (numpy would warn)
+        mean = float(_add(a)) / n
+        var = float(_dot(a, a)) / n - mean * mean
+        if var >= _CANCELLATION * mean * mean:
+            return (lo, hi, mean, _sqrt(var) if var > 0.0 else 0.0, 0, 0)
+    with np.errstate(all="ignore"):  # two passes in float64
+        b = a.astype(_f64)
+        mean = float(_add(b)) / n
         d = b - mean
         var = float(_dot(d, d)) / n
-    return (lo, hi, mean, _sqrt(var) if var > 0.0 else 0.0, 0, 0)
+    return (lo, hi, _finite_or_none(mean), _finite_or_none(_sqrt(var)), 0, 0)
 
 
 def _torch_float_stats(t: torch.Tensor, n: int) -> Stats:
@@ -171,6 +183,9 @@ def _torch_float_stats(t: torch.Tensor, n: int) -> Stats:
     mean = flat.sum().item() / n
     var = torch.dot(flat, flat).item() / n - mean * mean
     if not _isfinite(var) or var < _CANCELLATION * mean * mean:
+        if not _isfinite(mean) or not _isfinite(var):
+            flat = flat.double()  # float32 sums overflowed
+            mean = flat.sum().item() / n
         centred = flat - mean  # two passes when the one-pass variance would lose precision
         var = torch.dot(centred, centred).item() / n
     return (lo, hi, mean, _sqrt(var) if var > 0.0 else 0.0, 0, 0)
