@@ -257,3 +257,13 @@ def test_module_events_nest_and_close(tmp_path: Path) -> None:
     assert kinds.count("enter") == kinds.count("exit") == 5
     relu = _ops(trace, "torch.nn.functional.relu")[0]
     assert [call.path for call in trace.call_chain(relu)] == ["", "1", "1.0"]
+
+
+def test_tensors_passed_by_keyword_to_the_root_are_inputs(tmp_path: Path) -> None:
+    class TwoInputs(nn.Module):
+        def forward(self, a, *, b):
+            return a * b
+
+    a, b = torch.ones(2), torch.full((2,), 3.0)
+    trace = _record(tmp_path, lambda: TwoInputs()(a, b=b))
+    assert [ref.source for ref in trace.ops[0].inputs] == ["src:input:0", "src:input:1"]

@@ -227,6 +227,41 @@ def compiled_step(model: nn.Module) -> Any:
         return model(torch.randn(4, 6))
 
 
+class _Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return 2 * a * grad
+
+
+def advanced_autograd_step(model: nn.Module) -> Any:
+    """vmap, torch.func.grad, autograd.grad, checkpointing, a custom Function, clipping, Adam."""
+    from torch.utils.checkpoint import checkpoint
+
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x = torch.randn(5, 4)
+    w = torch.randn(4, 3)
+
+    def score(weight: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return (v @ weight).sin().sum()
+
+    mapped = torch.vmap(lambda v: score(w, v))(x)
+    func_grad = torch.func.grad(score)(w, x)
+    total = model(x).sum()
+    first_grad = torch.autograd.grad(total, list(model.parameters()))[0]
+    loss = checkpoint(model, x, use_reentrant=False).pow(2).mean()
+    loss = loss + _Square.apply(x).mean()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+    opt.step()
+    return mapped, func_grad, first_grad, loss
+
+
 def mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 4))
 
@@ -245,6 +280,7 @@ ZOO: dict[str, tuple[Callable[[], nn.Module], Callable[[nn.Module], Any]]] = {
     "inference_mode": (SmallCNN, inference_mode_step),
     "channels_last": (SmallCNN, channels_last_step),
     "jit_script_submodule": (WithScripted, scripted_step),
+    "advanced_autograd": (mlp, advanced_autograd_step),
 }
 
 SLOW_ZOO = {"torch_compile_module": (Compiled, compiled_step)}
