@@ -1,14 +1,13 @@
-"""Fixtures for the PyTorch backend tests (skipped when torch is not installed)."""
+"""Fixtures for the PyTorch backend tests (each test module skips itself without torch)."""
 
 from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
 
 @pytest.fixture(autouse=True)
-def _deterministic_torch():
-    """Each test starts from the same seed and leaves thread settings alone."""
+def _seeded():
+    """Each test starts from the same global seed."""
+    torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     yield

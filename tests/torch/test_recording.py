@@ -6,8 +6,11 @@ import math
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+pytest.importorskip("torch")
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
