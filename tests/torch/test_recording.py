@@ -405,3 +405,31 @@ def test_summaries_of_huge_float32_values_do_not_overflow(numel: int, tmp_path: 
     assert summary.nan_count == summary.inf_count == 0
     assert summary.mean == pytest.approx(reference.mean(), rel=1e-6)
     assert summary.std == pytest.approx(reference.std(), rel=1e-3)
+
+
+def _warning_sites(fn) -> list[tuple[str, int, str]]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [(w.filename, w.lineno, str(w.message)[:40]) for w in caught]
+
+
+def test_warnings_from_ops_point_at_the_users_line(tmp_path: Path) -> None:
+    x = torch.randn(3)
+
+    def program():
+        torch.tensor(x)  # @copy_warning
+        F.softmax(x)  # @softmax_warning
+
+    def traced():
+        with tracing.record(tmp_path / "warn.opscope"):
+            program()
+
+    expected = _warning_sites(program)
+    assert [(file, line) for file, line, _ in expected] == [
+        (str(HERE), _line("copy_warning")),
+        (str(HERE), _line("softmax_warning")),
+    ]
+    assert _warning_sites(traced) == expected

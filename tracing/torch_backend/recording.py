@@ -23,7 +23,9 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from tracing.model import TensorSummary
+from tracing.stacks import NO_LOCATION
 from tracing.torch_backend import stats
+from tracing.torch_backend.callsite import runner
 from tracing.torch_backend.graph import TensorGraph
 from tracing.torch_backend.modules import ModuleScope
 from tracing.torch_backend.ops import OpInfo, describe
@@ -61,6 +63,7 @@ class TorchRecording:
         """How many recorded calls are running now (modules called inside one are ignored)."""
         self._aten_info: dict[Any, OpInfo] = {}
         self._locate = recorder.stacks.locate
+        self._is_internal = recorder.stacks.is_internal
         self._warned = False
         self._started = False
 
@@ -116,10 +119,11 @@ class TorchRecording:
             before = None
         finally:
             disabled.__exit__(None, None, None)
+        run = None if before is None else before[4]
         self.depth += 1
         start = _now()
         try:
-            out = func(*args, **kwargs)
+            out = func(*args, **kwargs) if run is None else run(func, args, kwargs)
         except BaseException as exc:
             duration = _now() - start
             self.depth -= 1
@@ -198,9 +202,14 @@ class TorchRecording:
                     and not _is_default(info, name, value)
                 ):
                     attrs.append((name, _short(value)))
-        # The user's location: walk up from the mode's handler (two frames above this call).
-        location = self._locate(sys._getframe(3))
-        return tensors, attrs, "out" in kwargs, location
+        # The user's frame: the first one outside torch and OpScope above the mode's handler.
+        frame = sys._getframe(3)
+        internal = self._is_internal
+        while frame is not None and internal(frame.f_code):
+            frame = frame.f_back
+        if frame is None:
+            return tensors, attrs, "out" in kwargs, NO_LOCATION, None
+        return tensors, attrs, "out" in kwargs, self._locate(frame), runner(frame)
 
     def _after(
         self,
@@ -236,7 +245,7 @@ class TorchRecording:
     ) -> None:
         recorder = self.recorder
         graph = self.graph
-        tensors, attrs, has_out, location = before
+        tensors, attrs, has_out, location, _run = before
         seq = recorder.op_count
         node = f"op:{seq}"
         inputs = []
@@ -342,7 +351,7 @@ class TorchRecording:
         try:
             resolve = self.graph.resolve
             tensors = [(t, "", resolve(t), version) for t, version in inputs]
-            before = (tensors, [], False, self._locate(sys._getframe(1)))
+            before = (tensors, [], False, self._locate(sys._getframe(1)), None)
         except Exception as exc:
             self.internal_error(exc)
             return
