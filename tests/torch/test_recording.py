@@ -433,3 +433,17 @@ def test_warnings_from_ops_point_at_the_users_line(tmp_path: Path) -> None:
         (str(HERE), _line("softmax_warning")),
     ]
     assert _warning_sites(traced) == expected
+
+
+def test_recording_keeps_no_reference_to_the_programs_objects(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    model = Model()
+    x = torch.randn(2, 4)
+    with tracing.record(tmp_path / "refs.opscope"):
+        out = model(x)
+    refs = [weakref.ref(obj) for obj in (model, x, out, model.encoder.proj.weight)]
+    del model, x, out
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * len(refs)

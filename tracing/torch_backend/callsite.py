@@ -18,27 +18,36 @@ from typing import Any
 _TEMPLATE = "def _opscope_call(f, a, k): return f(*a, **k)\n"
 _MAX_CACHED = 4096
 
-_runners: dict[tuple[str, int, int], Callable[[Any, tuple, dict], Any]] = {}
 
+class CallSites:
+    """Trampolines of one recording (dropped with it: they hold the users' module globals)."""
 
-def runner(frame: types.FrameType) -> Callable[[Any, tuple, dict], Any] | None:
-    """A call trampoline that Python sees as running at ``frame``'s file and current line."""
-    code = frame.f_code
-    line = frame.f_lineno or 0
-    f_globals = frame.f_globals
-    key = (code.co_filename, line, id(f_globals))
-    found = _runners.get(key)
-    if found is not None and found.__globals__ is f_globals:
+    def __init__(self) -> None:
+        self._runners: dict[tuple[str, int, int], Callable[[Any, tuple, dict], Any]] = {}
+
+    def runner(self, frame: types.FrameType) -> Callable[[Any, tuple, dict], Any] | None:
+        """A call trampoline that Python sees as running at ``frame``'s file and current line."""
+        code = frame.f_code
+        line = frame.f_lineno or 0
+        f_globals = frame.f_globals
+        key = (code.co_filename, line, id(f_globals))
+        runners = self._runners
+        found = runners.get(key)
+        if found is not None and found.__globals__ is f_globals:
+            return found
+        if line <= 0:
+            return None
+        try:
+            module = compile("\n" * (line - 1) + _TEMPLATE, code.co_filename, "exec")
+            inner = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+        except (SyntaxError, ValueError, StopIteration, MemoryError):
+            return None
+        found = types.FunctionType(inner, f_globals, "_opscope_call")
+        if len(runners) >= _MAX_CACHED:
+            runners.clear()
+        runners[key] = found
         return found
-    if line <= 0:
-        return None
-    try:
-        module = compile("\n" * (line - 1) + _TEMPLATE, code.co_filename, "exec")
-        inner = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    except (SyntaxError, ValueError, StopIteration, MemoryError):
-        return None
-    found = types.FunctionType(inner, f_globals, "_opscope_call")
-    if len(_runners) >= _MAX_CACHED:
-        _runners.clear()
-    _runners[key] = found
-    return found
+
+    def clear(self) -> None:
+        """Forget every trampoline (and the module globals they reference)."""
+        self._runners.clear()

@@ -25,7 +25,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from tracing.model import TensorSummary
 from tracing.stacks import NO_LOCATION
 from tracing.torch_backend import stats
-from tracing.torch_backend.callsite import runner
+from tracing.torch_backend.callsite import CallSites
 from tracing.torch_backend.graph import TensorGraph
 from tracing.torch_backend.modules import ModuleScope
 from tracing.torch_backend.ops import OpInfo, describe
@@ -64,6 +64,7 @@ class TorchRecording:
         self._aten_info: dict[Any, OpInfo] = {}
         self._locate = recorder.stacks.locate
         self._is_internal = recorder.stacks.is_internal
+        self._sites = CallSites()
         self._warned = False
         self._started = False
 
@@ -92,6 +93,7 @@ class TorchRecording:
             self.scope.remove()
         finally:
             _remove_function_mode(self.mode)
+            self._sites.clear()
 
     def dispatch_mode(self) -> TorchDispatchMode:
         """A fresh ATen-level recording mode for an opaque region."""
@@ -209,7 +211,7 @@ class TorchRecording:
             frame = frame.f_back
         if frame is None:
             return tensors, attrs, "out" in kwargs, NO_LOCATION, None
-        return tensors, attrs, "out" in kwargs, self._locate(frame), runner(frame)
+        return tensors, attrs, "out" in kwargs, self._locate(frame), self._sites.runner(frame)
 
     def _after(
         self,
