@@ -145,6 +145,8 @@ def test_metadata_reads_are_not_ops(tmp_path: Path) -> None:
         x.is_contiguous(), x.element_size(), x.grad, x.is_leaf, x.layout
         with torch.no_grad():
             pass
+        with torch.device("cpu"):
+            pass
         torch.is_tensor(x), torch.numel(x), hash(x)
 
     trace = _record(tmp_path, run)

@@ -69,6 +69,7 @@ METADATA_FUNCTIONS = frozenset(
         "torch.get_default_dtype",
         "torch.is_same_size",
         "torch.typename",
+        "torch.device",
     }
 )
 
