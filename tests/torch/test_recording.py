@@ -449,3 +449,23 @@ def test_recording_keeps_no_reference_to_the_programs_objects(tmp_path: Path) ->
     del model, x, out
     gc.collect()
     assert [ref() for ref in refs] == [None] * len(refs)
+
+
+def test_reshaped_views_reuse_summaries_only_while_the_data_is_unchanged(tmp_path: Path) -> None:
+    def run():
+        x = torch.randn(64, 128)
+        x.t()
+        x.data.mul_(2)  # changes x behind its version counter
+        x.view(-1)
+        x.mul_(0.5)
+        x.reshape(128, 64)
+
+    trace = _record(tmp_path, run)
+    randn, transpose, _mul2, view, _half, reshape = trace.ops
+    source = randn.outputs[0]
+    assert transpose.outputs[0].shape == (128, 64)
+    assert (transpose.outputs[0].min, transpose.outputs[0].max) == (source.min, source.max)
+    assert transpose.outputs[0].std == source.std
+    assert view.outputs[0].max == pytest.approx(2 * source.max)
+    assert reshape.outputs[0].max == pytest.approx(source.max)
+    assert reshape.outputs[0].shape == (128, 64)

@@ -139,6 +139,8 @@ class OpInfo:
     """Writes every element of its target without reading it."""
     value_read: bool = False
     """Returns a Python value read from a tensor (``item``, ``tolist``, ``__bool__``)."""
+    rearranges: bool = False
+    """Returns its input's elements rearranged (a reshape or transpose): same statistics."""
 
 
 VALUE_READS = frozenset(
@@ -153,6 +155,34 @@ VALUE_READS = frozenset(
         "Tensor.numpy",
     }
 )
+
+REARRANGEMENTS = frozenset(
+    {
+        f"Tensor.{name}"
+        for name in (
+            "view",
+            "reshape",
+            "view_as",
+            "reshape_as",
+            "transpose",
+            "permute",
+            "t",
+            "T",
+            "mT",
+            "flatten",
+            "unflatten",
+            "squeeze",
+            "unsqueeze",
+            "contiguous",
+            "swapaxes",
+            "movedim",
+            "detach",
+        )
+    }
+    | {f"torch.{name}" for name in ("reshape", "transpose", "permute", "flatten", "squeeze")}
+    | {"torch.unsqueeze", "torch.t", "torch.movedim", "torch.swapaxes"}
+)
+"""Ops whose output holds exactly its input's elements (when the element counts match)."""
 
 _cache: dict[Any, OpInfo | None] = {}
 
@@ -210,6 +240,7 @@ def _describe(func: Callable[..., Any]) -> OpInfo | None:
         uninitialized=name in UNINITIALIZED_FACTORIES,
         full_write=name in FULL_WRITES,
         value_read=name in VALUE_READS,
+        rearranges=name in REARRANGEMENTS,
     )
 
 

@@ -27,6 +27,7 @@ from tracing.stacks import NO_LOCATION
 from tracing.torch_backend import stats
 from tracing.torch_backend.callsite import CallSites
 from tracing.torch_backend.graph import TensorGraph
+from tracing.torch_backend.identity import WeakIdMap
 from tracing.torch_backend.modules import ModuleScope
 from tracing.torch_backend.ops import OpInfo, describe
 
@@ -43,6 +44,8 @@ _shape_of = stats.shape_of
 _dtype_name = stats.dtype_name
 _SCALARS = (int, float, bool, str, type(None), slice, torch.dtype, torch.device)
 _MAX_ATTRS = 8
+_REUSE_NUMEL = 4096
+"""Outputs at least this large keep their summary for reuse by reshaped views of them."""
 _MAX_ATTR_CHARS = 60
 _INPLACE_DUNDERS = frozenset(
     "__i" + op + "__"
@@ -65,6 +68,8 @@ class TorchRecording:
         self._locate = recorder.stacks.locate
         self._is_internal = recorder.stacks.is_internal
         self._sites = CallSites()
+        self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
+        """Large outputs → (version, seq, summary), reused for reshaped views of them."""
         self._warned = False
         self._started = False
 
@@ -295,7 +300,14 @@ class TorchRecording:
                 if data is not None:
                     values[index] = data
                     stored = True
-            summaries.append(stats.summarize(o, initialized=initialized, has_value=stored))
+            summary = None
+            if info.rearranges and initialized and not mutated and len(tensors) == 1:
+                summary = self._rearranged(tensors[0][0], o, stored)
+            if summary is None:
+                summary = stats.summarize(o, initialized=initialized, has_value=stored)
+            if summary.numel >= _REUSE_NUMEL and initialized and not o.is_inference():
+                self._summaries.set(o, (o._version, seq, summary))
+            summaries.append(summary)
         input_values = None
         if recorder.keep_for_nonfinite(summaries):
             values, input_values = self._keep_nonfinite(outs, summaries, values, tensors)
@@ -342,6 +354,26 @@ class TorchRecording:
             if data is not None:
                 input_values[slot] = data
         return values, input_values
+
+    def _rearranged(self, source: _Tensor, out: _Tensor, stored: bool) -> TensorSummary | None:
+        """The summary of a reshaped view, copied from its input's when that is still valid.
+
+        A view with as many elements as its input (``view``, ``transpose``, ``permute``...) holds
+        the same values, so their statistics are equal; the input's summary is reused when the
+        input has not been written since it was summarised (version counter and storage writer).
+        """
+        cached = self._summaries.get(source)
+        if cached is None or source.is_inference() or source._version != cached[0]:
+            return None
+        _version, at_seq, summary = cached
+        if out.numel() != summary.numel:
+            return None
+        writer = self.graph.later_writer(source, ("", 0, at_seq)) if self.graph.writes else None
+        if writer is not None:
+            return None
+        return dataclasses.replace(
+            summary, shape=stats.shape_of(out), device=stats.device_of(out), has_value=stored
+        )
 
     def record_opaque_call(
         self, name: str, inputs: list[tuple[_Tensor, int | None]], output: Any
