@@ -66,7 +66,7 @@ class TorchRecording:
         """How many recorded calls are running now (modules called inside one are ignored)."""
         self._aten_info: dict[Any, OpInfo] = {}
         self._locate = recorder.stacks.locate
-        self._is_internal = recorder.stacks.is_internal
+        self._user_frame = recorder.stacks.user_frame
         self._sites = CallSites()
         self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
         """Large outputs → (version, seq, summary), reused for reshaped views of them."""
@@ -210,10 +210,7 @@ class TorchRecording:
                 ):
                     attrs.append((name, _short(value)))
         # The user's frame: the first one outside torch and OpScope above the mode's handler.
-        frame = sys._getframe(3)
-        internal = self._is_internal
-        while frame is not None and internal(frame.f_code):
-            frame = frame.f_back
+        frame = self._user_frame(sys._getframe(3))
         if frame is None:
             return tensors, attrs, "out" in kwargs, NO_LOCATION, None
         return tensors, attrs, "out" in kwargs, self._locate(frame), self._sites.runner(frame)
@@ -416,10 +413,9 @@ class _OpMode(TorchFunctionMode):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
-        if _get_ident() == recording.owner:
-            info = describe(func)
-            if info is not None:
-                return recording.call(func, info, args, kwargs, "op")
+        info = describe(func)  # (the mode stack is per thread: only the recording thread's)
+        if info is not None:
+            return recording.call(func, info, args, kwargs, "op")
         return func(*args, **kwargs)
 
 
