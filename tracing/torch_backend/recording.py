@@ -11,7 +11,10 @@ reported once as a ``RecordingWarning``.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
+import functools
 import os
 import sys
 import threading
@@ -79,6 +82,8 @@ class TorchRecording:
         """Install the op mode and the module hooks on the recording thread."""
         recorder = self.recorder
         recorder.add_internal_dir(os.path.dirname(torch.__file__))
+        for helper in (copy, contextlib, functools):  # stdlib plumbing torch calls through
+            recorder.add_internal_dir(helper.__file__)
         recorder.note_version("torch", torch.__version__.split("+")[0])
         self.scope.install()
         try:
