@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gui.graph.hierarchy import HNode
-from gui.graph.labels import elide, format_shape, op_category, short_op_name, split_index
+from gui.graph.labels import (
+    elide,
+    format_shape,
+    op_category,
+    param_label,
+    short_op_name,
+    split_index,
+)
 from gui.graph.style import Style
 from gui.graph.visible import Series, VisibleGraph
 
@@ -97,8 +104,8 @@ def _op_look(node: HNode) -> NodeLook:
     if caption:
         lines.append(TextLine(" · ".join(caption), "caption"))
     params = node.params
-    for text in params[:MAX_PARAM_LINES]:
-        lines.append(TextLine(elide(text, MAX_LABEL_CHARS), "param"))
+    for name, shape in params[:MAX_PARAM_LINES]:
+        lines.append(TextLine(elide(param_label(name, shape), MAX_LABEL_CHARS), "param"))
     if len(params) > MAX_PARAM_LINES:
         lines[-1] = TextLine(f"+{len(params) - MAX_PARAM_LINES + 1} more inputs", "param")
     kind = "call" if node.expandable else "op"
@@ -126,7 +133,7 @@ def series_title(visible: VisibleGraph, series: Series) -> str:
 
 def _series_look(visible: VisibleGraph, series: Series) -> NodeLook:
     first = visible.h.nodes[series.members[0]]
-    nonfinite = any(visible.h.nodes[m].nonfinite for m in series.members)
+    nonfinite = visible.nonfinite(series.id)
     caption = f"{first.type_name} ×{len(series.members)}"
     return NodeLook(
         "series",

@@ -30,6 +30,8 @@ class Expansion:
         self._auto_unfolded: set[str] = set()
 
     def snapshot(self) -> ViewState:
+        """The state as an immutable value; opened ``tf.function`` calls are built first."""
+        self.visible.h.materialize(self.expanded)
         return ViewState(frozenset(self.expanded), frozenset(self.unfolded))
 
     # -- user actions ---

@@ -40,6 +40,7 @@ class ExportDialog(QDialog):
         super().__init__(panel)
         self.panel = panel
         self.setWindowTitle("Export Graph")
+        self.setMinimumWidth(520)
         form = QFormLayout(self)
 
         self.path_edit = QLineEdit(self)

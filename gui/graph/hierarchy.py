@@ -23,9 +23,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from gui.graph.labels import param_label, relative_name, short_op_name, split_index
+from gui.graph.labels import relative_name, short_op_name, split_index
 
 if TYPE_CHECKING:
     from tracing import Trace
@@ -61,7 +61,9 @@ class HNode:
     module_path: str = ""
     caption: str = ""
     """For an op shown in place of a one-op module: that module's name (``q``)."""
-    params: list[str] = field(default_factory=list)
+    params: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    """Parameters, buffers and constants read by an op: ``(name, shape)`` (see
+    ``labels.param_label``)."""
     shape: tuple[int, ...] | None = None
     dtype: str = ""
     nonfinite: bool = False
@@ -77,8 +79,7 @@ class HNode:
         return self.kind in ("root", "group", "function", "scope")
 
 
-@dataclass(frozen=True, slots=True)
-class FlowEdge:
+class FlowEdge(NamedTuple):
     """A tensor flowing from one leaf to another (parameters excluded)."""
 
     src: str
@@ -99,6 +100,8 @@ class Hierarchy:
         """Group id → runs of foldable consecutive children (each at least ``MIN_RUN`` long)."""
         self.run_of: dict[str, tuple[str, ...]] = {}
         """Run member id → its run."""
+        self.run_position: dict[str, int] = {}
+        """Run member id → its index in its run."""
         self.alias: dict[str, str] = {}
         """Ids of groups shown as their single op (``call:7`` → ``op:12``)."""
         self.op_ids: list[str] = []
@@ -161,34 +164,41 @@ class Hierarchy:
             self._fn_edges[edge.src].append(edge)
             self._fn_edges[edge.dst].append(edge)
         consumers: dict[str, list[str]] = defaultdict(list)
-        self.op_ids = [op.node_id for op in trace.ops]
-        for op in trace.ops:
-            node_id = op.node_id
-            if op.call_id in calls:
-                parent = f"call:{op.call_id}"
-            elif op.module_path:
-                parent = self._scope_group(op.module_path)
-            else:
-                parent = ROOT
-            out = op.outputs[0] if op.outputs else None
-            node = self._add(
-                HNode(
-                    node_id,
-                    "op",
-                    parent,
-                    short_op_name(op.op_type),
-                    op.op_type,
-                    seq=op.seq,
-                    last_seq=op.seq,
-                    op_count=1,
-                    module_path=op.module_path,
-                    shape=out.shape if out else None,
-                    dtype=out.dtype if out else "",
-                    nonfinite=op.nonfinite,
-                    category_kind=op.kind,
-                    ref=op,
-                )
+        self.op_ids = [f"op:{op.seq}" for op in trace.ops]
+        call_nodes = {call_id: f"call:{call_id}" for call_id in calls}
+        short_names: dict[str, str] = {}
+        in_edges, out_edges = self.in_edges, self.out_edges
+        for op, node_id in zip(trace.ops, self.op_ids):
+            parent = call_nodes.get(op.call_id)
+            if parent is None:
+                parent = self._scope_group(op.module_path) if op.module_path else ROOT
+            outputs = op.outputs
+            out = outputs[0] if outputs else None
+            label = short_names.get(op.op_type)
+            if label is None:
+                label = short_names[op.op_type] = short_op_name(op.op_type)
+            nonfinite = False
+            for summary in outputs:
+                if (summary.nan_count or summary.inf_count) and summary.initialized:
+                    nonfinite = True
+                    break
+            node = HNode(
+                node_id,
+                "op",
+                parent,
+                label,
+                op.op_type,
+                seq=op.seq,
+                last_seq=op.seq,
+                op_count=1,
+                module_path=op.module_path,
+                shape=out.shape if out else None,
+                dtype=out.dtype if out else "",
+                nonfinite=nonfinite,
+                category_kind=op.kind,
+                ref=op,
             )
+            self.nodes[node_id] = node
             order[node_id] = (op.seq, 1, 0)
             if op.kind == "call" and op.graph_id in self._functions:
                 node.expandable = True
@@ -196,11 +206,11 @@ class Hierarchy:
             for ref in op.inputs:
                 source = sources.get(ref.source)
                 if source is not None and source.kind in ANNOTATION_SOURCES:
-                    node.params.append(param_label(source.name, source.shape or ref.shape))
+                    node.params.append((source.name, source.shape or ref.shape))
                     continue
                 edge = FlowEdge(ref.source, node_id, ref.shape, ref.dtype, ref.kind)
-                self.in_edges[node_id].append(edge)
-                self.out_edges[ref.source].append(edge)
+                in_edges[node_id].append(edge)
+                out_edges[ref.source].append(edge)
                 if source is not None:
                     consumers[ref.source].append(parent)
         for node_id, source in sources.items():
@@ -344,8 +354,9 @@ class Hierarchy:
             if runs:
                 self.runs[node.id] = runs
                 for run in runs:
-                    for member in run:
+                    for position, member in enumerate(run):
                         self.run_of[member] = run
+                        self.run_position[member] = position
 
     def _runs_among(self, children: list[str]) -> Iterator[tuple[str, ...]]:
         run: list[HNode] = []
@@ -416,6 +427,13 @@ class Hierarchy:
 
     # -- tf.function graphs ---
 
+    def materialize(self, node_ids) -> None:
+        """Build the function graphs of these call ops now (call on the UI thread before a
+        layout, so the layout thread never changes the hierarchy)."""
+        pending = self._pending_calls
+        for node_id in [n for n in node_ids if n in pending]:
+            self._materialize_call(node_id)
+
     def function_for(self, node_id: str) -> str | None:
         """Graph id of the function a call op runs (None for other nodes)."""
         node = self.nodes[node_id]
@@ -429,11 +447,16 @@ class Hierarchy:
             if graph_id is None:
                 return
             call = self.nodes[call_id]
-            self._materialize_function(call, graph_id, prefix=f"{call_id}/")
+            local: dict[str, str] = {}
+            self._materialize_function(call, graph_id, f"{call_id}/", local)
+            self._connect_function(local)
             self._finish_fn_subtree(call)
 
-    def _materialize_function(self, container: HNode, graph_id: str, prefix: str) -> None:
-        local: dict[str, str] = {}
+    def _materialize_function(
+        self, container: HNode, graph_id: str, prefix: str, local: dict[str, str]
+    ) -> None:
+        """Nodes of one function graph (and its nested graphs) under ``container``;
+        ``local`` collects recorded node id → node id of this call's copy."""
         scopes: dict[str, str] = {}
         for gnode in self._fn_nodes.get(graph_id, ()):
             parent = self._fn_scope(container, gnode.module_path, prefix, scopes)
@@ -462,11 +485,14 @@ class Hierarchy:
                 HNode(sub_id, "function", container.id, sub.name, "function", expandable=True)
             )
             container.children.append(sub_id)
-            self._materialize_function(group, sub.graph_id, prefix=f"{sub_id}/")
+            self._materialize_function(group, sub.graph_id, f"{sub_id}/", local)
+
+    def _connect_function(self, local: dict[str, str]) -> None:
+        """Edges among a materialised call's nodes, and from outer nodes into them."""
         inner = set(local.values())
         seen: set[int] = set()
-        for gnode in self._fn_nodes.get(graph_id, ()):
-            for edge in self._fn_edges.get(gnode.node_id, ()):
+        for recorded in local:
+            for edge in self._fn_edges.get(recorded, ()):
                 if id(edge) in seen:
                     continue
                 seen.add(id(edge))

@@ -86,6 +86,7 @@ class NodeItem(QGraphicsItem):
         self.look = look
         self.w = width
         self.h = height
+        self._bounds = QRectF(-5, -9, width + 10, height + 14)
         self.current = False
         self.selected = False
         self._hover = False
@@ -93,6 +94,7 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     # -- geometry ---
 
@@ -101,7 +103,13 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, self.w - stack, self.h - stack)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-5, -9, self.w + 10, self.h + 14)
+        return self._bounds
+
+    def set_size(self, width: float, height: float) -> None:
+        if (width, height) != (self.w, self.h):
+            self.prepareGeometryChange()
+            self.w, self.h = width, height
+            self._bounds = QRectF(-5, -9, width + 10, height + 14)
 
     def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
         if current is not None:
@@ -240,6 +248,8 @@ class GroupItem(QGraphicsItem):
         self.root = root
         self.w = 0.0
         self.h = 0.0
+        self._bounds = QRectF()
+        self._header: tuple[float, QPainterPath] | None = None
         self.current = False
         self.selected = False
         self.layout = None
@@ -248,13 +258,22 @@ class GroupItem(QGraphicsItem):
         self._press: QPointF | None = None
         if root:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+            self.content: QGraphicsItem = self
         else:
             self.setAcceptHoverEvents(True)
+            self.content = ContentItem(self)
+
+    def show_content(self, on: bool) -> None:
+        """Draw the children (True) or only this box (False, when zoomed far out)."""
+        if self.content is not self and self.content.isVisible() != on:
+            self.content.setVisible(on)
+            self.update()
 
     def set_size(self, width: float, height: float) -> None:
         if (width, height) != (self.w, self.h):
             self.prepareGeometryChange()
             self.w, self.h = width, height
+            self._bounds = QRectF(-5, -9, width + 10, height + 14)
 
     def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
         if current is not None:
@@ -264,12 +283,26 @@ class GroupItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        if self.root:
-            return QRectF()
-        return QRectF(-5, -9, self.w + 10, self.h + 14)
+        return self._bounds
 
     def header_rect(self) -> QRectF:
         return QRectF(0, 0, self.w, self.host.style.spacing.header)
+
+    def _header_path(self) -> QPainterPath:
+        """The title bar: rounded on top, square below (the same outline as the SVG)."""
+        if self._header is None or self._header[0] != self.w:
+            sp = self.host.style.spacing
+            r, w, hh = sp.group_radius, self.w, sp.header
+            path = QPainterPath()
+            path.moveTo(0, hh)
+            path.lineTo(0, r)
+            path.quadTo(0, 0, r, 0)
+            path.lineTo(w - r, 0)
+            path.quadTo(w, 0, w, r)
+            path.lineTo(w, hh)
+            path.closeSubpath()
+            self._header = (w, path)
+        return self._header[1]
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -285,14 +318,9 @@ class GroupItem(QGraphicsItem):
         painter.setPen(QPen(_color(border), 1.2))
         painter.setBrush(_color(pal.group_fill))
         painter.drawRoundedRect(rect, sp.group_radius, sp.group_radius)
-        header = QPainterPath()
-        header.addRoundedRect(self.header_rect(), sp.group_radius, sp.group_radius)
-        square = QPainterPath()
-        square.addRect(QRectF(0, sp.group_radius, self.w, sp.header - sp.group_radius))
-        header = header.united(square)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_color(pal.group_header))
-        painter.drawPath(header)
+        painter.drawPath(self._header_path())
         painter.setPen(QPen(_color(border), 1.2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, sp.group_radius, sp.group_radius)
@@ -302,6 +330,8 @@ class GroupItem(QGraphicsItem):
         if self.selected:
             painter.setPen(QPen(_color(pal.selection), 2.0, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), sp.group_radius + 5, 14)
+        if not self.content.isVisible():
+            painter.fillRect(rect.adjusted(8, sp.header + 6, -8, -8), _color(pal.collapsed_fill))
         if lod < TEXT_LOD * 0.7:
             return
         paint_glyph(painter, style, 8, sp.header / 2, expanded=True)
@@ -344,6 +374,20 @@ class GroupItem(QGraphicsItem):
             return
         self.host.node_menu(self.node_id, event.screenPos())
         event.accept()
+
+
+class ContentItem(QGraphicsItem):
+    """An invisible holder of a group's children, hidden as one when zoomed far out."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        return
 
 
 class EdgeItem(QGraphicsItem):

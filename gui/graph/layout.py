@@ -391,12 +391,14 @@ def order_layers(children: Sequence[str], edges: Sequence[LiftedEdge]) -> _Order
     )
     if layers is None:
         result = graph.layout_sugiyama()
+        coords = result.coords  # a fresh copy on every access: read it once
         layers = [0] * total
         for vertex, k in local.items():
-            layers[vertex] = round(result.coords[k][1])
+            layers[vertex] = round(coords[k][1])
     else:
         result = graph.layout_sugiyama(layers=[layers[v] for v in connected])
-    x_of = {vertex: result.coords[k][0] for vertex, k in local.items()}
+        coords = result.coords
+    x_of = {vertex: coords[k][0] for vertex, k in local.items()}
     routing = result.edge_routing
     rows: dict[int, list[tuple[float, tuple[int, int]]]] = {}
     desired: dict[tuple[int, int], float] = {}

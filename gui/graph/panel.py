@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,15 +23,18 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from gui.graph.hierarchy import ROOT
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
+from gui.graph.qt_guard import protect_none_refcount
 from gui.graph.scene import GraphScene
 from gui.graph.search import search
 from gui.graph.style import DARK, LIGHT, Style, is_dark_color
 from gui.graph.view import GraphView
 from gui.graph.visible import ViewState
+
+CONTENT_ZOOM = 0.08
+"""Below this zoom, open top-level groups are drawn as boxes without their inside."""
 
 
 def app_style() -> Style:
@@ -54,6 +57,7 @@ class GraphPanel(QWidget):
     """The first layout of a newly loaded trace is on screen (seconds since the load began)."""
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
+        protect_none_refcount()
         super().__init__(parent)
         self.session = session
         self.graph_style = app_style()
@@ -68,6 +72,7 @@ class GraphPanel(QWidget):
         self._search_hits: list[str] = []
         self._search_index = -1
         self._search_text = ""
+        self._scene_rect_set = False
         self._workers: set = set()
 
         self.scene = GraphScene(self.graph_style, self)
@@ -79,6 +84,7 @@ class GraphPanel(QWidget):
         layout.addWidget(self._toolbar)
         layout.addWidget(self.view, 1)
 
+        self.view.sig_zoom_changed.connect(self._on_zoom_changed)
         self.scene.sig_node_clicked.connect(self._on_node_clicked)
         self.scene.sig_node_toggled.connect(self._on_node_toggled)
         self.scene.sig_node_menu_requested.connect(self._on_node_menu)
@@ -97,13 +103,22 @@ class GraphPanel(QWidget):
         self.search_box = QLineEdit(bar)
         self.search_box.setPlaceholderText("Search ops, types, modules…")
         self.search_box.setClearButtonEnabled(True)
+        self.search_box.setMinimumWidth(120)
         self.search_box.returnPressed.connect(self.search_next)
         self.search_box.textChanged.connect(self._on_search_text_changed)
         QShortcut(QKeySequence("Shift+Return"), self.search_box, self.search_previous)
         self.search_status = QLabel("", bar)
         self.search_status.setMinimumWidth(48)
+        self.busy_label = QLabel("laying out…", bar)
+        self.busy_label.setEnabled(False)
+        self.busy_label.hide()
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(250)
+        self._busy_timer.timeout.connect(lambda: self.busy_label.setVisible(self._busy))
         row.addWidget(self.search_box, 1)
         row.addWidget(self.search_status)
+        row.addWidget(self.busy_label)
 
         def button(text: str, tip: str, slot: Callable[[], None], checkable: bool = False):
             tool = QToolButton(bar)
@@ -127,10 +142,20 @@ class GraphPanel(QWidget):
             checkable=True,
         )
         self.follow_button.setChecked(True)
-        self.collapse_button = button("Collapse", "Close every group", self.collapse_all)
-        self.export_button = button(
-            "Export…", "Export the graph as SVG or PNG", self.export_graph_dialog
-        )
+        self.more_button = QToolButton(bar)
+        self.more_button.setText("⋯")
+        self.more_button.setToolTip("More graph actions")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more = QMenu(self.more_button)
+        more.addAction("Collapse all groups", self.collapse_all)
+        more.addAction("Open one more level", self.open_next_level)
+        more.addAction("Unfold repeated blocks", self.unfold_all)
+        more.addAction("Fold repeated blocks", self.fold_all)
+        more.addSeparator()
+        more.addAction("Export graph…", self.export_graph_dialog)
+        self.more_button.setMenu(more)
+        row.addWidget(self.more_button)
         self._toolbar = bar
 
     # -- session signals ---
@@ -143,6 +168,7 @@ class GraphPanel(QWidget):
         self.shown_state = None
         self._pending = None
         self._search_hits = []
+        self._scene_rect_set = False
         self.scene.reset(None)
         if trace is None:
             return
@@ -164,6 +190,7 @@ class GraphPanel(QWidget):
         self, generation: int, model: GraphModel, state: ViewState, layout: GroupLayout
     ) -> None:
         self._busy = False
+        self.busy_label.hide()
         if generation != self._generation:
             self._start_pending()
             return
@@ -176,6 +203,8 @@ class GraphPanel(QWidget):
         self.view.show_start(self.content_rect(), self.scene.item_rect(shown) if shown else None)
         self.sig_first_frame.emit(time.perf_counter() - self._load_started)
         self.sig_layout_applied.emit()
+        if self.follow:  # the cursor may have moved while the graph was being built
+            self._mark_current(scroll=True, follow=True)
         self._start_pending()
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -225,6 +254,7 @@ class GraphPanel(QWidget):
     # -- layout requests ---
 
     def _run(self, fn: Callable, on_done: Callable) -> None:
+        self._busy_timer.start()  # "laying out…" appears only if it takes a while
         worker = create_worker(fn, _start_thread=False)
         self._workers.add(worker)
         worker.returned.connect(on_done)
@@ -234,6 +264,7 @@ class GraphPanel(QWidget):
 
     def _on_worker_error(self, error: Exception) -> None:
         self._busy = False
+        self.busy_label.hide()
         self.search_status.setText("layout failed")
         self.search_status.setToolTip(f"{type(error).__name__}: {error}")
         self._start_pending()
@@ -274,6 +305,7 @@ class GraphPanel(QWidget):
         after: Callable[[], None] | None,
     ) -> None:
         self._busy = False
+        self.busy_label.hide()
         if generation != self._generation:
             self._start_pending()
             return
@@ -299,10 +331,15 @@ class GraphPanel(QWidget):
     def _show(self, layout: GroupLayout, state: ViewState) -> None:
         self.shown_state = state
         self.scene.apply(layout)
+        # room to pan past the edges; the rect only grows (each change rebuilds Qt's index)
         margin = max(self.view.width(), self.view.height(), 400) * 2
-        self.scene.setSceneRect(
-            QRectF(0, 0, layout.width, layout.height).adjusted(-margin, -margin, margin, margin)
+        wanted = QRectF(0, 0, layout.width, layout.height).adjusted(
+            -margin, -margin, margin, margin
         )
+        current = self.scene.sceneRect()
+        if not self._scene_rect_set or not current.contains(wanted):
+            self.scene.setSceneRect(wanted.united(current) if self._scene_rect_set else wanted)
+            self._scene_rect_set = True
 
     def is_busy(self) -> bool:
         """True while a layout is being computed (tests and benchmarks wait for it)."""
@@ -316,6 +353,9 @@ class GraphPanel(QWidget):
 
     def fit(self) -> None:
         self.view.fit(self.content_rect())
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self.scene.set_detail(zoom >= CONTENT_ZOOM)
 
     def _on_follow_toggled(self, on: bool) -> None:
         self.follow = on
@@ -352,6 +392,36 @@ class GraphPanel(QWidget):
         self.model.expansion.set_depth(0)
         self.model.expansion.unfolded.clear()
         self._request_layout(after=self._after_collapse_all)
+
+    def open_next_level(self) -> None:
+        """Open every closed group whose parent is open (one level deeper everywhere)."""
+        if self.model is None or self.shown_state is None:
+            return
+        visible, state = self.model.visible, self.shown_state
+        opened = False
+        stack = ["root"]
+        while stack:
+            for child in visible.children(stack.pop(), state):
+                if child in visible.series:
+                    continue
+                if visible.is_expanded(child, state):
+                    stack.append(child)
+                elif self.model.expansion.expand(child):
+                    opened = True
+        if opened:
+            self._request_layout()
+
+    def unfold_all(self) -> None:
+        """Show every repeated block on its own (no "×N" series)."""
+        if self.model is not None:
+            self.model.expansion.unfold_all()
+            self._request_layout()
+
+    def fold_all(self) -> None:
+        """Fold every run of repeated blocks back into one "×N" node."""
+        if self.model is not None:
+            self.model.expansion.unfolded.clear()
+            self._request_layout()
 
     def _after_collapse_all(self) -> None:
         self.fit()
@@ -475,5 +545,76 @@ class GraphPanel(QWidget):
             return
         super().keyPressEvent(event)
 
-    def root_id(self) -> str:
-        return ROOT
+
+def _preview(argv: list[str] | None = None) -> int:
+    """``python -m gui.graph.panel [trace] [--goto SEQ] [--screenshot out.png]``: the panel
+    alone on a trace (a synthetic one by default), following a minimal session."""
+    import argparse
+    import sys
+    import tempfile
+
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QApplication
+
+    import tracing
+
+    parser = argparse.ArgumentParser(prog="python -m gui.graph.panel")
+    parser.add_argument("trace", nargs="?", help="a .opscope file (default: a synthetic one)")
+    parser.add_argument("--goto", type=int, default=None, help="op seq to make current")
+    parser.add_argument("--screenshot", default=None, help="save a PNG of the panel and exit")
+    parser.add_argument("--size", default="1100x800", help="window size, WxH")
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    path = args.trace
+    if path is None:
+        from tracing.synthetic import write_synthetic_trace
+
+        path = write_synthetic_trace(
+            tempfile.mkdtemp() + "/preview.opscope", blocks=12, nan_block=7
+        )
+
+    class PreviewSession(QObject):
+        sig_trace_loaded = Signal()
+        sig_current_op_changed = Signal(int)
+
+        def __init__(self, trace) -> None:
+            super().__init__()
+            self.trace = trace
+            self.index = 0
+
+        @property
+        def current(self):
+            return self.trace.ops[self.index] if self.trace.ops else None
+
+        def go_to(self, seq: int) -> None:
+            self.index = seq
+            self.sig_current_op_changed.emit(seq)
+
+    session = PreviewSession(tracing.load(path))
+    panel = GraphPanel(session)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    panel.resize(width, height)
+    panel.show()
+
+    def when_idle(then: Callable[[], None]) -> None:
+        if panel.model is None or panel.is_busy():
+            QTimer.singleShot(20, lambda: when_idle(then))
+        else:
+            then()
+
+    def shoot() -> None:
+        panel.grab().save(args.screenshot)
+        app.quit()
+
+    def start() -> None:
+        if args.goto is not None:
+            session.go_to(args.goto)
+        if args.screenshot:
+            when_idle(shoot)
+
+    when_idle(start)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_preview())

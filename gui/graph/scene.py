@@ -7,6 +7,7 @@ unchanged is skipped entirely.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Signal
@@ -43,6 +44,8 @@ class GraphScene(QGraphicsScene):
         self._current: str | None = None
         self._selected: str | None = None
         self._hot_edges: list[EdgeItem] = []
+        self.detail = True
+        """False when zoomed so far out that open top-level groups draw only their box."""
         self.setBackgroundBrush(QColor(style.palette.background))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
@@ -72,7 +75,7 @@ class GraphScene(QGraphicsScene):
 
     def reset(self, visible: VisibleGraph | None) -> None:
         """Forget every item (a new trace)."""
-        for item in list(self.root_item.childItems()):
+        for item in [*self.root_item.child_nodes.values(), *self.root_item.edge_items]:
             self.removeItem(item)
         self.root_item.child_nodes.clear()
         self.root_item.edge_items.clear()
@@ -88,7 +91,7 @@ class GraphScene(QGraphicsScene):
         """Show ``layout``, reusing items of unchanged groups and nodes."""
         self._apply_group(self.root_item, layout)
         self.layout = layout
-        self.setSceneRect(QRectF(0, 0, layout.width, layout.height))
+        self._tune_index()
         current, self._current = self._current, None
         selected, self._selected = self._selected, None
         if current:
@@ -108,11 +111,20 @@ class GraphScene(QGraphicsScene):
                 self._drop(item)
                 item = None
             if item is None:
-                item = self._make_group(box.id, gitem) if is_group else self._make_node(box, gitem)
+                # top-level nodes are scene items of their own, so the scene's index (not a
+                # walk over every descendant of one root item) finds what is in view
+                holder = None if gitem is self.root_item else gitem.content
+                item = (
+                    self._make_group(box.id, holder) if is_group else self._make_node(box, holder)
+                )
+                if holder is None:
+                    self.addItem(item)
+                item.owner_group = gitem
                 self.items_by_id[box.id] = item
-            elif isinstance(item, NodeItem) and (item.w, item.h) != (box.w, box.h):
-                item.prepareGeometryChange()
-                item.w, item.h = box.w, box.h
+                if is_group and gitem is self.root_item:
+                    item.show_content(self.detail)
+            elif isinstance(item, NodeItem):
+                item.set_size(box.w, box.h)
             item.setPos(box.x, box.y)
             if is_group:
                 item.set_size(box.w, box.h)
@@ -126,14 +138,26 @@ class GraphScene(QGraphicsScene):
                 self._hot_edges.remove(edge)
             edge.setParentItem(None)
             self.removeItem(edge)
-        gitem.edge_items = [EdgeItem(self, route, gitem) for route in layout.edges]
+        holder = None if gitem is self.root_item else gitem.content
+        gitem.edge_items = [EdgeItem(self, route, holder) for route in layout.edges]
+        if holder is None:
+            for edge in gitem.edge_items:
+                self.addItem(edge)
         gitem.layout = layout
 
-    def _make_node(self, box, parent: GroupItem) -> NodeItem:
+    def _tune_index(self) -> None:
+        """A BSP depth that fits the number of top-level items (Qt's automatic choice stays
+        shallow after a scene grows, which made panning a 10k-node graph 4× slower)."""
+        count = len(self.root_item.child_nodes) + len(self.root_item.edge_items)
+        depth = min(16, max(5, math.ceil(math.log2(max(count, 1))) + 3))
+        if depth != self.bspTreeDepth():
+            self.setBspTreeDepth(depth)
+
+    def _make_node(self, box, parent: QGraphicsItem) -> NodeItem:
         look = node_look(self.visible, box.id)
         return NodeItem(self, box.id, look, box.w, box.h, parent)
 
-    def _make_group(self, node_id: str, parent: GroupItem) -> GroupItem:
+    def _make_group(self, node_id: str, parent: QGraphicsItem) -> GroupItem:
         node = self.visible.h.nodes[node_id]
         subtitle = node.type_name if node.type_name != node.label else ""
         if node.kind == "op":
@@ -155,6 +179,16 @@ class GraphScene(QGraphicsScene):
         item.setParentItem(None)
         self.removeItem(item)
 
+    def set_detail(self, on: bool) -> None:
+        """Show (True) or hide (False) the inside of open top-level groups; hiding it keeps
+        panning smooth over tens of thousands of items when they would be specks anyway."""
+        if on == self.detail:
+            return
+        self.detail = on
+        for item in self.root_item.child_nodes.values():
+            if isinstance(item, GroupItem):
+                item.show_content(on)
+
     # -- marks ---
 
     def set_current(self, node_id: str | None) -> QGraphicsItem | None:
@@ -171,7 +205,7 @@ class GraphScene(QGraphicsScene):
         item = self.items_by_id.get(node_id) if node_id else None
         if item is not None:
             item.set_flags(current=True)
-            parent = item.parentItem()
+            parent = getattr(item, "owner_group", None)
             if isinstance(parent, GroupItem):
                 for edge in parent.edge_items:
                     if node_id in (edge.route.src, edge.route.dst):

@@ -42,8 +42,8 @@ def node_tooltip(visible: VisibleGraph, node_id: str) -> str:
             if out.nonfinite:
                 text += f" <b style='color:#cf222e'>NaN {out.nan_count}, Inf {out.inf_count}</b>"
             rows.append(_row(f"output {index}" if index else "output", text))
-        for param in node.params[:MAX_LISTED]:
-            rows.append(_row("param", escape(param)))
+        for name, shape in node.params[:MAX_LISTED]:
+            rows.append(_row("param", escape(f"{name} {format_shape(shape)}")))
         file = getattr(ref, "file", "")
         if file:
             rows.append(_row("source", escape(f"{Path(file).name}:{ref.line}")))

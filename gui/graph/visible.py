@@ -9,6 +9,7 @@ its ``IN_PORT`` / ``OUT_PORT``. Results are cached per group and state of that g
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class VisibleGraph:
         self.series: dict[str, Series] = {}
         self._children: dict[tuple[str, frozenset[str]], _Children] = {}
         self._edges: dict[tuple[str, tuple[str, ...]], tuple[LiftedEdge, ...]] = {}
+        self._base_edges: dict[str, dict[tuple[str, str], tuple[list, int]]] = {}
+        self._run_nonfinite: dict[tuple[str, ...], list[int]] = {}
 
     # -- state helpers ---
 
@@ -79,10 +82,10 @@ class VisibleGraph:
         return node is not None and node.expandable and node_id in state.expanded
 
     def _unfolded_key(self, group_id: str, state: ViewState) -> frozenset[str]:
-        runs = self.h.runs.get(group_id)
-        if not runs or not state.unfolded:
+        if not state.unfolded or group_id not in self.h.runs:
             return frozenset()
-        return frozenset(m for run in runs for m in run if m in state.unfolded)
+        nodes, run_of = self.h.nodes, self.h.run_of
+        return frozenset(m for m in state.unfolded if m in run_of and nodes[m].parent == group_id)
 
     # -- children ---
 
@@ -131,20 +134,50 @@ class VisibleGraph:
     # -- edges ---
 
     def edges(self, group_id: str, state: ViewState) -> tuple[LiftedEdge, ...]:
-        """Edges among the visible children of ``group_id`` (and to its ports)."""
+        """Edges among the visible children of ``group_id`` (and to its ports).
+
+        Derived from the group's edges between *all* its children (computed once, by one walk
+        over the group's leaves) by mapping folded members to their series, so folding and
+        unfolding costs the number of child-level edges, not the size of the trace.
+        """
         info = self._children_of(group_id, state)
         key = (group_id, info.ids)
         cached = self._edges.get(key)
         if cached is not None:
             return cached
+        series_of = info.series_of
+        acc: dict[tuple[str, str], list] = {}
+        for (src, dst), (tensors, count) in self._child_edges(group_id).items():
+            src = series_of.get(src, src)
+            dst = series_of.get(dst, dst)
+            if src == dst:
+                continue
+            entry = acc.get((src, dst))
+            if entry is None:
+                acc[(src, dst)] = [list(tensors), count]
+                continue
+            entry[1] += count
+            for tensor in tensors:
+                if len(entry[0]) < MAX_EDGE_TENSORS and tensor not in entry[0]:
+                    entry[0].append(tensor)
+        result = tuple(
+            LiftedEdge(src, dst, tuple(tensors), count)
+            for (src, dst), (tensors, count) in acc.items()
+        )
+        self._edges[key] = result
+        return result
+
+    def _child_edges(self, group_id: str) -> dict[tuple[str, str], tuple[list, int]]:
+        """Leaf edges lifted to the group's hierarchy children (no folding), with ports."""
+        cached = self._base_edges.get(group_id)
+        if cached is not None:
+            return cached
         h = self.h
-        group = h.nodes[group_id]
-        depth = group.depth
-        visible = set(info.ids)
+        depth = h.nodes[group_id].depth
         memo: dict[str, str | None] = {}
 
         def child_of(node_id: str) -> str | None:
-            """The visible child of the group holding ``node_id`` (None: outside the group)."""
+            """The child of the group holding ``node_id`` (None: outside the group)."""
             found = memo.get(node_id, False)
             if found is not False:
                 return found  # type: ignore[return-value]
@@ -155,9 +188,7 @@ class VisibleGraph:
                 while current.depth > depth + 1 and current.parent is not None:
                     current = h.nodes[current.parent]
                 if current.parent == group_id:
-                    result = info.series_of.get(current.id, current.id)
-                    if result not in visible:
-                        result = None
+                    result = current.id
             memo[node_id] = result
             return result
 
@@ -174,6 +205,7 @@ class VisibleGraph:
             if len(entry[0]) < MAX_EDGE_TENSORS and (shape, dtype) not in entry[0]:
                 entry[0].append((shape, dtype))
 
+        is_root = group_id == ROOT
         for leaf in h.leaves(group_id):
             if leaf == group_id:
                 continue
@@ -183,20 +215,17 @@ class VisibleGraph:
             for edge in h.in_edges.get(leaf, ()):
                 src = child_of(edge.src)
                 if src is None:
-                    if group_id == ROOT:
+                    if is_root:
                         continue
                     src = IN_PORT
                 add(src, mine, edge.shape, edge.dtype)
-            if group_id == ROOT:
+            if is_root:
                 continue
             for edge in h.out_edges.get(leaf, ()):
                 if child_of(edge.dst) is None:
                     add(mine, OUT_PORT, edge.shape, edge.dtype)
-        result = tuple(
-            LiftedEdge(src, dst, tuple(tensors), count)
-            for (src, dst), (tensors, count) in acc.items()
-        )
-        self._edges[key] = result
+        result = {pair: (tensors, count) for pair, (tensors, count) in acc.items()}
+        self._base_edges[group_id] = result
         return result
 
     # -- where a node is drawn ---
@@ -230,6 +259,24 @@ class VisibleGraph:
             m for m in (node_id, *h.ancestors(node_id)) if m in h.run_of and m not in state.unfolded
         )
         return needed
+
+    def nonfinite(self, node_id: str) -> bool:
+        """True when the node, or any member of the series, saw NaN/Inf (cheap for long runs)."""
+        series = self.series.get(node_id)
+        if series is None:
+            node = self.h.nodes.get(node_id)
+            return bool(node and node.nonfinite)
+        run = self.h.run_of[series.members[0]]
+        flagged = self._run_nonfinite.get(run)
+        if flagged is None:
+            flagged = [i for i, m in enumerate(run) if self.h.nodes[m].nonfinite]
+            self._run_nonfinite[run] = flagged
+        if not flagged:
+            return False
+        first = self.h.run_position[series.members[0]]
+        last = first + len(series.members) - 1
+        k = bisect.bisect_left(flagged, first)
+        return k < len(flagged) and flagged[k] <= last
 
     def members(self, node_id: str) -> Iterable[str]:
         """Run members a series node stands for (the node itself for other nodes)."""

@@ -191,3 +191,46 @@ def test_cli_reports_progress_for_big_traces(synthetic_trace, tmp_path):
     done = run_cli(str(trace), "-o", str(tmp_path / "g.svg"), "--depth", "1")
     assert done.returncode == 0, done.stderr
     assert "exporting: layout" in done.stderr and "exporting: svg 100%" in done.stderr
+
+
+def test_long_qt_sessions_do_not_abort_on_the_none_refcount_bug():
+    """PySide6 6.12.0 on Python 3.11 drops a ``None`` reference per void call; the guard the
+    panel and exporter install keeps a long session alive (aborts without it on that build)."""
+    code = (
+        "import sys; from PySide6.QtGui import QColor;"
+        "from gui.graph.qt_guard import protect_none_refcount; protect_none_refcount();"
+        "c = QColor()\n"
+        "for _ in range(300_000): c.setRed(1)\n"
+        "print('alive')"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT_DIR), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "alive"
+
+
+def test_graph_viewer_and_exporter_import_no_framework():
+    code = (
+        "import sys, gui.graph.panel, gui.graph.cli_export, gui.graph.export_dialog;"
+        "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules];"
+        "print(bad)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT_DIR), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_pure_graph_modules_import_no_qt():
+    code = (
+        "import sys, gui.graph.hierarchy, gui.graph.visible, gui.graph.layout, "
+        "gui.graph.expansion, gui.graph.search, gui.graph.svg, gui.graph.model, "
+        "gui.graph.tooltips;"
+        "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'superqt'))])"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT_DIR))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

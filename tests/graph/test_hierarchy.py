@@ -6,6 +6,7 @@ import pytest
 
 import tracing
 from gui.graph.hierarchy import ROOT, Hierarchy
+from gui.graph.labels import param_label
 from tests.graph.builders import function_trace, keras_trace, repeated_call_trace, tiny_trace
 
 
@@ -50,7 +51,7 @@ def test_parameters_are_annotations_not_nodes(blocks3):
     h = blocks3
     assert not any(node_id.startswith("src:param") for node_id in h.nodes)
     embed = h.node("call:0")
-    assert embed.params == ["W ⟨16×16⟩", "B ⟨16⟩"]
+    assert [param_label(*p) for p in embed.params] == ["W ⟨16×16⟩", "B ⟨16⟩"]
     assert all(not e.src.startswith("src:param") for edges in h.in_edges.values() for e in edges)
 
 
@@ -97,7 +98,7 @@ def test_keras_scope_paths_use_slash_relative_names(tmp_path):
     assert inner[0].label == "dense" and inner[0].kind == "group"
     assert inner[1].label == "MatMul" and inner[1].caption == "dense_1"
     matmul = h.nodes[h.children(inner[0].id)[0]]
-    assert matmul.params == ["kernel ⟨4×4⟩"]
+    assert [param_label(*p) for p in matmul.params] == ["kernel ⟨4×4⟩"]
 
 
 def test_empty_module_calls_are_dropped(tmp_path):
@@ -138,3 +139,9 @@ def test_function_calls_materialise_their_graph_per_call(tmp_path):
     assert [e.src for e in h.in_edges["op:0/g:relu"]] == ["op:0/g:mm"]
     assert next(h.nodes[c].label for c in h.children("op:1")) == "x"
     assert "op:1/g:mm" in h.nodes and h.nodes["op:1/g:mm"].parent == "op:1/scope:dense"
+
+
+def test_edges_into_nested_function_graphs_are_kept(tmp_path):
+    h = Hierarchy.from_trace(tracing.load(function_trace(tmp_path / "f.opscope", calls=1)))
+    h.children("op:0")
+    assert [e.src for e in h.in_edges["op:0/fn:fn:body/g:b1"]] == ["op:0/g:relu"]

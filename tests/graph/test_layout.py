@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tracing
 from gui.graph.expansion import Expansion
@@ -215,3 +217,66 @@ def test_function_call_opens_into_its_graph(tmp_path):
     assert labels == {"x", "dense", "Identity", "while_body"}
     other = next(b for b in layout.nodes if b.id == "op:1")
     assert other.content is None
+
+
+def test_cycles_and_isolated_nodes_still_get_a_clean_layout():
+    from gui.graph.layout import order_layers, place_rows
+    from gui.graph.visible import LiftedEdge
+
+    t = (((2,), "float32"),)
+    children = ("a", "b", "c", "lonely", "d")
+    edges = [
+        LiftedEdge("a", "b", t, 1),
+        LiftedEdge("b", "c", t, 1),
+        LiftedEdge("c", "a", t, 1),
+        LiftedEdge("a", "d", t, 1),
+        LiftedEdge("b", "d", t, 1),
+    ]
+    ordering = order_layers(children, edges)
+    placed = [item for row in ordering.rows for item in row]
+    assert {i for i, k in placed if k < 0} == {0, 1, 2, 3, 4}
+    for number, (s, d) in enumerate(ordering.edges):
+        lo, hi = ordering.layers[s], ordering.layers[d]
+        assert lo <= hi and len(ordering.dummies[number]) == max(hi - lo - 1, 0)
+    xs = place_rows(ordering, [50.0] * 7, 20.0, 8.0)
+    for row in ordering.rows:
+        centres = [xs[item] for item in row]
+        assert centres == sorted(centres)
+
+
+def _random_dag_layout(n, pairs, widths):
+    from gui.graph.layout import order_layers, place_rows
+    from gui.graph.visible import LiftedEdge
+
+    children = tuple(f"n{i}" for i in range(n))
+    edges = [LiftedEdge(f"n{a}", f"n{b}", (((1,), "f"),), 1) for a, b in pairs]
+    ordering = order_layers(children, edges)
+    xs = place_rows(ordering, [*widths, 0.0, 0.0], 24.0, 8.0)
+    return ordering, xs
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=14).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.sets(
+                st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(
+                    lambda p: p[0] < p[1]
+                ),
+                max_size=30,
+            ),
+            st.lists(st.floats(10, 200), min_size=n, max_size=n),
+        )
+    )
+)
+def test_any_dag_is_layered_downwards_without_overlaps(case):
+    n, pairs, widths = case
+    ordering, xs = _random_dag_layout(n, sorted(pairs), widths)
+    for a, b in pairs:
+        assert ordering.layers[a] < ordering.layers[b]
+    for row in ordering.rows:
+        for left, right in itertools.pairwise(row):
+            wl = widths[left[0]] if left[1] < 0 and left[0] < n else 0.0
+            wr = widths[right[0]] if right[1] < 0 and right[0] < n else 0.0
+            assert xs[right] - xs[left] >= (wl + wr) / 2 + 8.0 * 0.8 - 1e-6

@@ -235,3 +235,35 @@ def test_dark_application_palette_gives_a_dark_graph(qtbot, open_panel):
         assert panel.scene.backgroundBrush().color().name() == panel.graph_style.palette.background
     finally:
         app.setPalette(old)
+
+
+def test_an_empty_trace_shows_an_empty_graph(qtbot, tmp_path):
+    from tracing.recorder import Recorder
+
+    with Recorder(tmp_path / "empty.opscope", frameworks=()):
+        pass
+    session = FakeSession(tracing.load(tmp_path / "empty.opscope"))
+    panel = GraphPanel(session)
+    qtbot.addWidget(panel)
+    wait_idle(qtbot, panel)
+    assert panel.scene.items_by_id == {}
+    panel.search_box.setText("relu")
+    panel.search_next()
+    assert panel.search_status.text() == "no match"
+
+
+def test_more_menu_unfolds_and_opens_a_level(qtbot, open_panel):
+    panel, _ = open_panel(follow=False, blocks=6)
+    assert any(i.startswith("series:") for i in panel.scene.items_by_id)
+    panel.unfold_all()
+    wait_idle(qtbot, panel)
+    run = panel.model.hierarchy.runs["root"][0]
+    assert all(isinstance(panel.scene.items_by_id[m], NodeItem) for m in run)
+    panel.open_next_level()
+    wait_idle(qtbot, panel)
+    assert all(isinstance(panel.scene.items_by_id[m], GroupItem) for m in run)
+    panel.fold_all()
+    wait_idle(qtbot, panel)
+    assert not any(m in panel.scene.items_by_id for m in run)
+    actions = [a.text() for a in panel.more_button.menu().actions() if a.text()]
+    assert "Export graph…" in actions
