@@ -60,10 +60,12 @@ MAX_STACK_FRAMES = 10_000
 MAX_LINE = (1 << 31) - 1
 """Line and column numbers fit the 32-bit integers of the viewer's text widgets."""
 BASE_QUERY_SECONDS = 1.0
-"""Time SQLite may spend on a small file: for opening it (schema checks and every table read,
-together), and for each later query (a value, a call chain, a source file)."""
-BYTES_PER_SECOND = 20e6
-"""Added to the budget per byte of file: opening a 1 GB trace may spend about 50 s in SQLite."""
+"""CPU time SQLite may spend on a small file: for opening it (schema checks and every table
+read, together), and for each later query (a value, a call chain, a source file). Measured as
+the reading thread's CPU time, so a busy machine or a slow disk cannot make a good file fail."""
+BYTES_PER_SECOND = 4e6
+"""Added to the budget per byte of file: opening a 1 GB trace may spend about 250 s in SQLite
+(a valid trace needs a small fraction of that)."""
 MIN_ROW_BYTES = 4
 """No row of any of our tables takes fewer bytes of file (cell pointer, sizes, header)."""
 BATCH_ROWS = (1, 16, 256, 2048)
@@ -217,13 +219,13 @@ class TraceReader:
             os.close(fd)
 
     def _progress(self) -> int:
-        return 1 if self._deadline and time.monotonic() > self._deadline else 0
+        return 1 if self._deadline and time.thread_time() > self._deadline else 0
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
         """Run SQLite work under the time budget, turning every failure into TraceFileError."""
         with self._lock:
-            start = time.monotonic()
+            start = time.thread_time()
             budget = self._budget if self._load_left is None else max(self._load_left, 0.0)
             self._deadline = start + budget
             try:
@@ -243,7 +245,7 @@ class TraceReader:
             finally:
                 self._deadline = 0.0
                 if self._load_left is not None:
-                    self._load_left -= time.monotonic() - start
+                    self._load_left -= time.thread_time() - start
 
     def _switch_to_lenient(self, exc: sqlite3.Error) -> bool:
         """After a UTF-8 decode failure, replace invalid bytes from now on; True if switched."""
