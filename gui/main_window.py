@@ -368,8 +368,7 @@ class MainWindow(QMainWindow):
             result = result.error
         if isinstance(result, TraceFileError):
             self.show_error("Cannot open trace", str(result))
-            if not path.exists():
-                self.recent.remove(str(path.resolve()))
+            self._forget_if_gone(path)
             return False
         if isinstance(result, BaseException):  # the window must survive any file
             details = "".join(traceback.format_exception(result))
@@ -380,6 +379,15 @@ class MainWindow(QMainWindow):
             )
             return False
         return self.set_trace(result, path)
+
+    def _forget_if_gone(self, path: Path) -> None:
+        """Drop a recent-files entry whose file no longer exists (any path may come here: a
+        symlink loop, a name too long for the system or one holding a NUL must not raise)."""
+        try:
+            if not path.exists():
+                self.recent.remove(str(path.resolve()))
+        except (OSError, ValueError, RuntimeError):
+            self.recent.remove(str(path))
 
     def set_trace(
         self, trace: tracing.Trace, path: str | os.PathLike[str] | None = None, *, keep=False

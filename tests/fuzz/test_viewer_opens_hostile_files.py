@@ -20,14 +20,6 @@ from tests.fuzz.viewer import ViewerProbe
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST: dict[str, dict[str, str]] = json.loads((CORPUS / "manifest.json").read_text())
-OPEN_TRACE_PATH_BUGS = {
-    "symlink_loop": "open_trace calls path.resolve(), which raises RuntimeError on a loop",
-    "name_too_long": "open_trace calls path.exists(), which raises OSError (ENAMETOOLONG)",
-    "nul_in_name": "open_trace calls path.exists(), which raises ValueError on a NUL",
-}
-"""Known bugs of gui/main_window.py MainWindow.open_trace (its recent-files cleanup after a
-TraceFileError); the tests below fail loudly once they are fixed, so the marks can go."""
-
 
 DAMAGED_VALUES = {
     "giant_shape_with_value.opscope": 1,
@@ -72,13 +64,7 @@ def test_viewer_shows_the_error_of_each_corpus_file_and_survives(probe, corpus, 
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=OPEN_TRACE_PATH_BUGS[k]))
-        if k in OPEN_TRACE_PATH_BUGS
-        else k
-        for k in mutate.SPECIAL_PATHS
-        if not k.startswith("unreadable")
-    ],
+    [k for k in mutate.SPECIAL_PATHS if not k.startswith("unreadable")],
 )
 def test_viewer_refuses_special_paths_with_an_error(probe, tmp_path, kind) -> None:
     path = mutate.make_special(kind, tmp_path, CORPUS / "utf16_database.opscope")
