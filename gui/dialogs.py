@@ -31,6 +31,7 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         for row, (menu, command, keys) in enumerate(rows):
             for column, text in enumerate((command, keys, menu)):
                 self.table.setItem(row, column, QTableWidgetItem(text))
@@ -43,7 +44,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(520, 480)
+        self.resize(540, 600)
 
     def commands(self) -> list[tuple[str, str]]:
         """``(command, keys)`` as listed."""

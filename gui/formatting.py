@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import PurePath
 
 from tracing.model import ModuleCall, Op, TensorSummary
@@ -65,6 +66,7 @@ def format_duration(ns: int) -> str:
     return f"{ns / 1_000_000_000:.2f} s"
 
 
+@lru_cache(maxsize=4096)
 def file_name(file: str) -> str:
     """The last component of a path (``""`` stays ``""``)."""
     return PurePath(file).name if file else ""

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
@@ -26,12 +27,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QToolBar,
     QWidget,
 )
+from superqt.utils import create_worker
 
 import tracing
 from gui import actions as action_table
@@ -41,6 +42,7 @@ from gui.formatting import format_location
 from gui.panels.breakpoints import BreakpointsPanel
 from gui.panels.call_stack import CallStackPanel
 from gui.panels.source_view import SourcePanel
+from gui.panels.static_label import StaticLabel
 from gui.panels.tensor_inspector import TensorInspectorPanel
 from gui.panels.timeline import TimelinePanel
 from gui.recent_files import RecentFiles
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self.error_dialog: QMessageBox | None = None
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self._restyling = False
+        self._loading = False
+        self._load_generation = 0
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setDockOptions(
@@ -160,36 +164,48 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
 
     def _arrange_default_layout(self) -> None:
-        # All upper docks share the left dock area, split side by side: within one area Qt
-        # resizes nested docks reliably (resizeDocks), which it does not across areas when
-        # the centre is empty.
+        # Every dock shares one dock area, split into columns: within one area Qt resizes
+        # nested docks reliably (resizeDocks), which it does not across areas when the centre
+        # is empty. Columns: call stack over breakpoints | graph and source over the timeline |
+        # tensor inspector.
         area = Qt.DockWidgetArea
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.setCorner(Qt.Corner.BottomLeftCorner, area.BottomDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, area.BottomDockWidgetArea)
         docks = self.docks
+        first_center = docks.get("graph", docks["source"])
         self.addDockWidget(area.LeftDockWidgetArea, docks["call_stack"])
-        previous = docks["call_stack"]
-        for name in ("graph", "source", "inspector"):
-            if name in docks:
-                self.splitDockWidget(previous, docks[name], horizontal)
-                previous = docks[name]
+        self.splitDockWidget(docks["call_stack"], first_center, horizontal)
+        self.splitDockWidget(first_center, docks["inspector"], horizontal)
+        self.splitDockWidget(first_center, docks["timeline"], vertical)
+        if first_center is not docks["source"]:
+            self.splitDockWidget(first_center, docks["source"], horizontal)
         self.splitDockWidget(docks["call_stack"], docks["breakpoints"], vertical)
-        self.addDockWidget(area.BottomDockWidgetArea, docks["timeline"])
 
     def apply_default_sizes(self) -> None:
         """Give the docks their default share of the window (called once shown, and on reset)."""
         docks = self.docks
         width, height = max(self.width(), 800), max(self.height(), 600)
-        columns = [docks[n] for n in ("call_stack", "graph", "source", "inspector") if n in docks]
-        shares = {"call_stack": 0.18, "inspector": 0.27}
-        middle = (1.0 - sum(shares.values())) / (len(columns) - 2)
-        sizes = [int(width * shares.get(dock.objectName()[5:], middle)) for dock in columns]
-        self.resizeDocks(columns, sizes, Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["timeline"]], [int(height * 0.34)], Qt.Orientation.Vertical)
+        side, inspector = int(width * 0.18), int(width * 0.25)
+        center = width - side - inspector
+        self.resizeDocks(
+            [docks["call_stack"], docks["timeline"], docks["inspector"]],
+            [side, center, inspector],
+            Qt.Orientation.Horizontal,
+        )
+        if "graph" in docks:
+            self.resizeDocks(
+                [docks["graph"], docks["source"]],
+                [int(center * 0.5), center - int(center * 0.5)],
+                Qt.Orientation.Horizontal,
+            )
+        top = docks.get("graph", docks["source"])
+        self.resizeDocks(
+            [top, docks["timeline"]],
+            [int(height * 0.56), int(height * 0.34)],
+            Qt.Orientation.Vertical,
+        )
         self.resizeDocks(
             [docks["call_stack"], docks["breakpoints"]],
-            [int(height * 0.33), int(height * 0.24)],
+            [int(height * 0.5), int(height * 0.4)],
             Qt.Orientation.Vertical,
         )
 
@@ -267,13 +283,15 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.status_position = QLabel()
+        self.status_position = StaticLabel("op 000,000 / 000,000")
         self.status_position.setObjectName("status_position")
-        self.status_module = QLabel()
+        self.status_module = StaticLabel("layers.00.attention.q_proj")
         self.status_module.setObjectName("status_module")
-        self.status_location = QLabel()
+        self.status_location = StaticLabel(
+            "a_long_file_name.py:0000", align=Qt.AlignmentFlag.AlignRight
+        )
         self.status_location.setObjectName("status_location")
-        self.status_nonfinite = QLabel()
+        self.status_nonfinite = StaticLabel("⚠ NaN/Inf output", bold=True)
         self.status_nonfinite.setObjectName("status_nonfinite")
         bar.addWidget(self.status_position)
         bar.addWidget(self.status_module, 1)
@@ -308,11 +326,8 @@ class MainWindow(QMainWindow):
             self.status_module.setText(op.module_path or "(top level)")
             self.status_location.setText(format_location(op))
             self.status_location.setToolTip(op.location)
-            if op.nonfinite:
-                color = colors(self.palette()).nonfinite.name()
-                self.status_nonfinite.setText(f"<b style='color:{color}'>⚠ NaN/Inf output</b>")
-            else:
-                self.status_nonfinite.setText("")
+            self.status_nonfinite.set_color(colors(self.palette()).nonfinite)
+            self.status_nonfinite.setText("⚠ NaN/Inf output" if op.nonfinite else "")
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -322,24 +337,57 @@ class MainWindow(QMainWindow):
 
     # -- files ---
 
-    def open_trace(self, path: str | os.PathLike[str]) -> bool:
-        """Open the trace at ``path``; on failure show an error and keep the current trace."""
+    def open_trace(self, path: str | os.PathLike[str], *, background: bool = False) -> bool:
+        """Open the trace at ``path``; on failure show an error and keep the current trace.
+
+        With ``background`` the file is read in a worker thread (the window stays responsive;
+        ``is_busy()`` is True until it is shown) and the return value only says it started.
+        """
         path = Path(path)
-        try:
-            trace = tracing.load(path)
-        except TraceFileError as exc:
-            self.show_error("Cannot open trace", str(exc))
-            if not path.exists():
-                self.recent.remove(str(path.resolve()))
+        if background:
+            self._load_generation += 1
+            generation = self._load_generation
+            self._loading = True
+            self.statusBar().showMessage(f"Opening {path.name}…")
+            create_worker(
+                _load_trace,
+                path,
+                _connect={"returned": lambda result: self._on_loaded(result, path, generation)},
+            )
+            return True
+        return self._on_loaded(_load_trace(path), path, self._load_generation)
+
+    def _on_loaded(self, result: tracing.Trace | _LoadFailure, path: Path, generation: int) -> bool:
+        if generation != self._load_generation:  # a later open replaced this one
+            if isinstance(result, tracing.Trace):
+                result.close()
             return False
-        except Exception as exc:  # the window must survive any file
+        self._loading = False
+        self.statusBar().clearMessage()
+        if isinstance(result, _LoadFailure):
+            result = result.error
+        if isinstance(result, TraceFileError):
+            self.show_error("Cannot open trace", str(result))
+            self._forget_if_gone(path)
+            return False
+        if isinstance(result, BaseException):  # the window must survive any file
+            details = "".join(traceback.format_exception(result))
             self.show_error(
                 "Cannot open trace",
-                f"{path}: unexpected {type(exc).__name__}: {exc}",
-                traceback.format_exc(),
+                f"{path}: unexpected {type(result).__name__}: {result}",
+                details,
             )
             return False
-        return self.set_trace(trace, path)
+        return self.set_trace(result, path)
+
+    def _forget_if_gone(self, path: Path) -> None:
+        """Drop a recent-files entry whose file no longer exists (any path may come here: a
+        symlink loop, a name too long for the system or one holding a NUL must not raise)."""
+        try:
+            if not path.exists():
+                self.recent.remove(str(path.resolve()))
+        except (OSError, ValueError, RuntimeError):
+            self.recent.remove(str(path))
 
     def set_trace(
         self, trace: tracing.Trace, path: str | os.PathLike[str] | None = None, *, keep=False
@@ -378,7 +426,7 @@ class MainWindow(QMainWindow):
         start = str(self.trace_path.parent) if self.trace_path else ""
         path, _ = QFileDialog.getOpenFileName(self, "Open Trace", start, TRACE_FILTER)
         if path:
-            self.open_trace(path)
+            self.open_trace(path, background=True)
 
     def _fill_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -388,7 +436,9 @@ class MainWindow(QMainWindow):
         paths = self.recent.paths()
         for path in paths:
             action = menu.addAction(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.open_trace(p))
+            action.triggered.connect(
+                lambda _checked=False, p=path: self.open_trace(p, background=True)
+            )
         if paths:
             menu.addSeparator()
             menu.addAction("Clear Recent", self._clear_recent)
@@ -407,7 +457,7 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_trace(files[0])
+            self.open_trace(files[0], background=True)
 
     # -- other commands ---
 
@@ -498,8 +548,16 @@ class MainWindow(QMainWindow):
             self.apply_default_sizes()
 
     def is_busy(self) -> bool:
-        """True while a panel still works in the background (layout, big tensors)."""
-        return any(bool(getattr(panel, "busy", False)) for panel in self.panels.values())
+        """True while a trace is being opened or a panel works in the background."""
+        if self._loading:
+            return True
+        for panel in self.panels.values():
+            busy = getattr(panel, "is_busy", None)
+            if callable(busy) and busy():
+                return True
+            if getattr(panel, "busy", False) is True:
+                return True
+        return False
 
     def changeEvent(self, event: QEvent) -> None:
         if (
@@ -523,3 +581,18 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(STATE_VERSION))
         super().closeEvent(event)
+
+
+@dataclass(frozen=True)
+class _LoadFailure:
+    """What a failed load hands back (a worker re-raises returned exceptions, so wrap it)."""
+
+    error: Exception
+
+
+def _load_trace(path: Path) -> tracing.Trace | _LoadFailure:
+    """``tracing.load(path)``, or the failure it raised."""
+    try:
+        return tracing.load(path)
+    except Exception as exc:
+        return _LoadFailure(exc)

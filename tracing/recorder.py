@@ -455,7 +455,10 @@ class Recorder:
 
     def exit_module(self, call_id: int) -> None:
         """The module call ``call_id`` returned (or raised); closes any calls nested in it."""
-        if call_id < 0 or not any(entry[0] == call_id for entry in self._module_stack):
+        stack = self._module_stack
+        if call_id < 0 or not stack:
+            return
+        if stack[-1][0] != call_id and all(entry[0] != call_id for entry in stack):
             return
         assert self.writer is not None
         while self._module_stack:

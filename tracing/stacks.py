@@ -70,11 +70,22 @@ class StackInterner:
             self._internal[code] = internal
         return internal
 
+    def user_frame(self, frame: FrameType | None) -> FrameType | None:
+        """The first frame at or above ``frame`` that is user code (None when there is none)."""
+        known = self._internal
+        while frame is not None:
+            code = frame.f_code
+            flag = known.get(code)  # inlined cache lookup: this loop runs for every op
+            if flag is None:
+                flag = self.is_internal(code)
+            if not flag:
+                return frame
+            frame = frame.f_back
+        return None
+
     def locate(self, frame: FrameType | None) -> Location:
         """Location of the first user frame at or above ``frame``, with its chain id."""
-        internal = self.is_internal
-        while frame is not None and internal(frame.f_code):
-            frame = frame.f_back
+        frame = self.user_frame(frame)
         if frame is None:
             return NO_LOCATION
         code = frame.f_code
@@ -95,10 +106,14 @@ class StackInterner:
         key: list = []
         stop = self.stop_frame
         internal = self.is_internal
+        known = self._internal
         f: FrameType | None = frame
         while f is not None and f is not stop:
             code = f.f_code
-            if not internal(code):
+            flag = known.get(code)
+            if flag is None:
+                flag = internal(code)
+            if not flag:
                 key.append(id(code))
                 key.append(f.f_lineno)
             f = f.f_back

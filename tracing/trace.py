@@ -46,13 +46,15 @@ class Trace:
         self.path = Path(path)
         self._reader = TraceReader(self.path)
         try:
-            self.meta: TraceMeta = self._reader.read_meta()
-            self.ops: tuple[Op, ...] = tuple(self._reader.read_ops())
-            self.module_calls: tuple[ModuleCall, ...] = tuple(
-                self._reader.read_module_calls(len(self.ops))
-            )
-            self.source_nodes: tuple[SourceNode, ...] = tuple(self._reader.read_source_nodes())
-            functions, nodes, edges = self._reader.read_functions()
+            # One read transaction: a trace that is still being written is seen as of one moment.
+            with self._reader.snapshot():
+                self.meta: TraceMeta = self._reader.read_meta()
+                self.ops: tuple[Op, ...] = tuple(self._reader.read_ops())
+                self.module_calls: tuple[ModuleCall, ...] = tuple(
+                    self._reader.read_module_calls(len(self.ops))
+                )
+                self.source_nodes: tuple[SourceNode, ...] = tuple(self._reader.read_source_nodes())
+                functions, nodes, edges = self._reader.read_functions()
             self.functions: tuple[FunctionGraph, ...] = tuple(functions)
             self.graph_nodes: tuple[GraphNode, ...] = tuple(nodes)
             self.graph_edges: tuple[GraphEdge, ...] = tuple(edges)
@@ -123,9 +125,15 @@ class Trace:
             )
         expected = payloads.payload_bytes(summary.dtype, summary.shape)
         if expected is None:
-            raise self._reader.fail(f"stores a value of unknown dtype {summary.dtype!r}")
+            raise self._reader.fail(f"stores a value of unknown dtype {summary.dtype[:64]!r}")
         payload = self._reader.read_blob(seq, output_index, expected)
-        return payloads.decode(payload, summary.dtype, summary.shape)
+        try:
+            return payloads.decode(payload, summary.dtype, summary.shape)
+        except (ValueError, MemoryError) as exc:  # numpy refuses the shape (too many dims...)
+            raise self._reader.fail(
+                f"is damaged: the value of op {seq} output {output_index} cannot be shaped "
+                f"{summary.shape!r:.80} ({exc})"
+            ) from exc
 
     # -- navigation helpers used by the viewer and `opscope info` ---
 

@@ -24,6 +24,7 @@ FLUSH_SECONDS = 0.25
 """Longest time a recorded row waits in memory before it is committed."""
 
 _DELETE_VALUE = "__delete_value__"
+_FLUSHED = "__flushed__"
 
 
 class TraceWriter:
@@ -36,6 +37,7 @@ class TraceWriter:
         self._pending_bytes = 0
         self._lock = threading.Condition()
         self._closing = False
+        self._flush_requested = False
         self._error: BaseException | None = None
         self.values_error: BaseException | None = None
         """The first error writing values; later values are dropped, metadata still written."""
@@ -77,15 +79,23 @@ class TraceWriter:
         for key, value in values.items():
             self.put("meta", (key, value))
 
-    def flush(self) -> None:
-        """Block until every queued row is committed."""
-        while self._pending and self._thread.is_alive():
-            time.sleep(0.005)
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until every row queued so far is committed; False on timeout or write error."""
+        if self._closing:
+            return self._error is None
+        done = threading.Event()
+        self._pending.append((_FLUSHED, (done,)))
+        self._flush_requested = True
         with self._lock:
-            pass
+            self._lock.notify_all()
+        return done.wait(timeout) and self._error is None
 
     def close(self) -> None:
-        """Commit everything, fold the WAL into the file and close it (idempotent)."""
+        """Commit everything, fold the WAL into the file and close it (idempotent).
+
+        Folding is best effort: while a viewer has the trace open the WAL may stay beside the
+        file (every row is committed either way, and the next reader sees all of it).
+        """
         if self._closing:
             return
         self._closing = True
@@ -93,10 +103,14 @@ class TraceWriter:
             self._lock.notify_all()
         self._thread.join()
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.execute("PRAGMA journal_mode=DELETE")
-        except sqlite3.Error as exc:
-            self._error = self._error or exc
+            for _attempt in range(20):
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    self._conn.execute("PRAGMA journal_mode=DELETE")
+                    break
+                time.sleep(0.05)
+        except sqlite3.Error:
+            pass  # a reader holds the WAL open: the data is committed, leave the WAL in place
         finally:
             self._conn.close()
 
@@ -136,7 +150,8 @@ class TraceWriter:
         while True:
             closing = self._closing
             now = time.monotonic()
-            if closing or now >= next_flush or self._pending_bytes > 0:
+            if closing or now >= next_flush or self._pending_bytes > 0 or self._flush_requested:
+                self._flush_requested = False
                 self._drain()
                 next_flush = now + FLUSH_SECONDS
             if closing:
@@ -170,6 +185,9 @@ class TraceWriter:
                     self._write([item for item in batch if item[0] != "blobs"])
                 except (sqlite3.Error, OSError, MemoryError) as second:
                     self._error = second
+        for table, row in batch:
+            if table == _FLUSHED:
+                row[0].set()
         freed = payload_bytes
         with self._lock:
             self._pending_bytes -= freed
@@ -185,6 +203,8 @@ class TraceWriter:
                 blob_rows.extend(_chunks(seq, idx, payload))
             elif table == _DELETE_VALUE:
                 deletes.append(row)
+            elif table == _FLUSHED:
+                pass
             else:
                 grouped.setdefault(table, []).append(row)
         # Delete values stored by earlier batches first so their pages are reused at once;

@@ -7,7 +7,9 @@ them again.
 
 from __future__ import annotations
 
-from pygments.lexers import get_lexer_for_filename
+import threading
+
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -31,6 +33,14 @@ MARKER_WIDTH = 20
 """Width of the gutter column holding breakpoint dots and the current-line arrow."""
 
 
+def warm_up_highlighter(language: str = "python") -> None:
+    """Build the pygments lexer's tables in a background thread (the first build takes most of
+    a second), so the first file shown does not freeze the window."""
+    threading.Thread(
+        target=get_lexer_by_name, args=(language,), name="opscope-lexer", daemon=True
+    ).start()
+
+
 def language_for(file: str) -> str:
     """The pygments language name for ``file`` (``python`` when unsure)."""
     if file.endswith((".py", ".pyw", ".pyi")) or not file:
@@ -46,6 +56,7 @@ class _Gutter(QWidget):
     def __init__(self, editor: CodeEditor) -> None:
         super().__init__(editor)
         self.editor = editor
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # fills its own background
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Click to set or clear a breakpoint (F9)")
 
@@ -85,6 +96,8 @@ class CodeEditor(QPlainTextEdit):
         self.active_lines: set[int] = set()
         """Lines that issued ops in the trace (their numbers are drawn brighter)."""
         self._span: tuple[int, int] | None = None
+        self._marked_current: int | None = None
+        self._marked_viewed: int | None = None
         self._documents: dict[str, tuple[QTextDocument, CodeSyntaxHighlight]] = {}
         self.document_key: str | None = None
         self.gutter = _Gutter(self)
@@ -108,6 +121,7 @@ class CodeEditor(QPlainTextEdit):
         self.setDocument(self._documents[key][0])
         self.document_key = key
         self._update_margins()
+        self.gutter.update()
 
     def has_document(self, key: str) -> bool:
         """True when ``key`` was shown before (its highlighted document is cached)."""
@@ -169,8 +183,20 @@ class CodeEditor(QPlainTextEdit):
                     cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
                     exact.cursor = cursor
                     selections.append(exact)
+        old_lines = {self._marked_current, self._marked_viewed}
+        self._marked_current, self._marked_viewed = current, viewed
         self.setExtraSelections(selections)
-        self.gutter.update()
+        for line in old_lines | {current, viewed}:
+            if line:
+                self._update_gutter_line(line)
+
+    def _update_gutter_line(self, line: int) -> None:
+        """Repaint the gutter next to ``line`` only (its arrow or bold number changed)."""
+        block = self.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return
+        geometry = self.blockBoundingGeometry(block).translated(self.contentOffset())
+        self.gutter.update(0, int(geometry.top()), self.gutter.width(), int(geometry.height()) + 1)
 
     def reveal_line(self, line: int) -> None:
         """Put the caret on ``line`` and scroll it into view (centred when it was off-screen)."""
@@ -234,7 +260,9 @@ class CodeEditor(QPlainTextEdit):
         painter = QPainter(gutter)
         painter.fillRect(event.rect(), theme.gutter_background)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setFont(self.font())
+        plain = self.font()
+        bold = self.font()
+        bold.setBold(True)
         metrics = self.fontMetrics()
         block = self.firstVisibleBlock()
         offset = self.contentOffset()
@@ -272,9 +300,7 @@ class CodeEditor(QPlainTextEdit):
                     painter.setPen(theme.muted)
                 else:
                     painter.setPen(theme.gutter_text)
-                font = painter.font()
-                font.setBold(line == self.current_line)
-                painter.setFont(font)
+                painter.setFont(bold if line == self.current_line else plain)
                 painter.drawText(
                     QRectF(MARKER_WIDTH, top, width - MARKER_WIDTH - 8, height),
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,

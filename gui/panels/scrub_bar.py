@@ -37,6 +37,7 @@ class ScrubBar(QWidget):
         super().__init__(parent)
         self.session = session
         self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(TOP + MAX_ROWS * ROW_HEIGHT + 3)
         self.setToolTip("")

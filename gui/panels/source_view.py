@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.formatting import format_tensor, nonfinite_text, short_op_name
-from gui.panels.code_editor import CodeEditor, language_for
+from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
+from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
+from gui.panels.static_label import StaticLabel
 from gui.session import DebugSession
 from gui.sources import SourceText, find_source
 from gui.stepping import normalize_file
@@ -26,6 +27,8 @@ from gui.theme import colors
 
 MAX_LINE_OPS = 400
 """Most ops listed for one line (a line in a loop can issue thousands)."""
+
+_FIRST = frozenset({0})
 
 
 class SourcePanel(QWidget):
@@ -41,16 +44,20 @@ class SourcePanel(QWidget):
         """The file shown, as the trace names it (None for the placeholder)."""
         self._source: SourceText | None = None
         self._line_ops_key: tuple[str, int] | None = None
+        self._line_rows: dict[tuple[str, int], list[Row]] = {}
 
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.where = QLabel()
-        self.where.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.title = StaticLabel("model.py", bold=True)
+        """The file name in bold, then its folder and where the text came from (muted)."""
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.where = StaticLabel(
+            "line 0000 in a_long_function_name()", align=Qt.AlignmentFlag.AlignRight
+        )
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 4)
         header.addWidget(self.title, 1)
         header.addWidget(self.where)
 
+        warm_up_highlighter()
         self.editor = CodeEditor()
         self.editor.setObjectName("source_editor")
         self.editor.sig_gutter_clicked.connect(self._on_gutter_clicked)
@@ -63,16 +70,13 @@ class SourcePanel(QWidget):
         self.stack.addWidget(self.editor)
         self.stack.addWidget(self.placeholder)
 
-        self.line_ops = QTreeWidget()
+        self.line_ops_model = RowsModel(("#", "Ops on this line", "Output"), self)
+        self.line_ops_model.current_background = QBrush(colors(self.palette()).current_line)
+        self.line_ops = compact_table(self.line_ops_model)
         self.line_ops.setObjectName("line_ops")
-        self.line_ops.setHeaderLabels(["#", "Ops on this line", "Output"])
-        self.line_ops.setRootIsDecorated(False)
-        self.line_ops.setUniformRowHeights(True)
-        self.line_ops.setAlternatingRowColors(True)
-        self.line_ops.header().setStretchLastSection(True)
-        self.line_ops.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.line_ops.setColumnWidth(0, 56)
         self.line_ops.setColumnWidth(1, 220)
-        self.line_ops.itemClicked.connect(self._on_line_op_clicked)
+        self.line_ops.clicked.connect(self._on_line_op_clicked)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.stack)
@@ -101,10 +105,12 @@ class SourcePanel(QWidget):
         self.shown_file = None
         self._source = None
         self._line_ops_key = None
-        self.line_ops.clear()
+        self._line_rows.clear()
+        self.line_ops_model.set_rows([])
         if self.session.trace is None:
             self._show_placeholder("Open a trace (File → Open, or drop a .opscope file here).")
             self.title.setText("")
+            self.title.set_suffix("")
             self.where.setText("")
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -162,10 +168,8 @@ class SourcePanel(QWidget):
             note = " · from disk, may differ from the recorded run"
         elif source.origin == "missing":
             note = " · source not available"
-        self.title.setText(
-            f"<b>{_escape(name)}</b>&nbsp;&nbsp;<span style='color:{theme.muted.name()}'>"
-            f"{_escape(folder)}{_escape(note)}</span>"
-        )
+        self.title.setText(name)
+        self.title.set_suffix(f"{folder}{note}", theme.muted)
         self.title.setToolTip(source.file)
 
     def _show_missing(self, source: SourceText) -> None:
@@ -196,44 +200,60 @@ class SourcePanel(QWidget):
 
     def _fill_line_ops(self, file: str, line: int, seq: int) -> None:
         key = (file, line)
+        model = self.line_ops_model
         if key != self._line_ops_key:
             self._line_ops_key = key
-            self.line_ops.clear()
-            trace = self.session.trace
-            seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
-            theme = colors(self.palette())
-            items = []
-            for other in seqs[:MAX_LINE_OPS]:
-                op = trace.ops[other]
-                out = op.outputs[0] if op.outputs else None
-                output = format_tensor(out) if out else ""
-                if out is not None and out.nonfinite:
-                    output += f"  {nonfinite_text(out)}"
-                item = QTreeWidgetItem([str(other), short_op_name(op.op_type), output])
-                item.setData(0, Qt.ItemDataRole.UserRole, other)
-                item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight)
-                item.setToolTip(1, f"{op.op_type} in {op.module_path or '(top level)'}")
-                if op.nonfinite:
-                    for column in range(3):
-                        item.setForeground(column, theme.nonfinite)
-                items.append(item)
-            self.line_ops.addTopLevelItems(items)
-            if len(seqs) > MAX_LINE_OPS:
-                more = QTreeWidgetItem(["", f"… {len(seqs) - MAX_LINE_OPS:,} more", ""])
-                more.setFlags(Qt.ItemFlag.NoItemFlags)
-                self.line_ops.addTopLevelItem(more)
-            self.line_ops.headerItem().setText(1, f"Ops on this line ({len(seqs):,})")
-        for index in range(self.line_ops.topLevelItemCount()):
-            item = self.line_ops.topLevelItem(index)
-            current = item.data(0, Qt.ItemDataRole.UserRole) == seq
-            font = item.font(1)
-            if font.bold() != current:
-                font.setBold(current)
-                for column in range(3):
-                    item.setFont(column, font)
-            if current:
-                self.line_ops.setCurrentItem(item)
-                self.line_ops.scrollToItem(item)
+            rows = self._line_rows.get(key) if file else None
+            if rows is None:
+                rows = self._build_line_rows(file, line, seq)
+                if file:
+                    if len(self._line_rows) >= 256:  # keep the cache small: drop the oldest
+                        self._line_rows.pop(next(iter(self._line_rows)))
+                    self._line_rows[key] = rows
+            count = sum(row.target is not None for row in rows)
+            if len(rows) > count:
+                count = len(self.session.timeline.ops_on_line(file, line))
+            model.headers = ("#", f"Ops on this line ({count:,})", "Output")
+            model.set_rows(rows)
+            model.headerDataChanged.emit(Qt.Orientation.Horizontal, 1, 1)
+        # The current op is marked bold, not selected: selecting a row costs a round of model
+        # calls per column on every step.
+        model.set_bold(lambda row: row.target == seq)
+        for number, row in enumerate(model.rows):
+            if row.target == seq:
+                index = model.index(number, 0)
+                if not self.line_ops.viewport().rect().contains(self.line_ops.visualRect(index)):
+                    self.line_ops.scrollTo(index)
+                break
+
+    def _build_line_rows(self, file: str, line: int, seq: int) -> list[Row]:
+        trace = self.session.trace
+        seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
+        theme = colors(self.palette())
+        rows = []
+        for other in seqs[:MAX_LINE_OPS]:
+            op = trace.ops[other]
+            out = op.outputs[0] if op.outputs else None
+            output = format_tensor(out) if out else ""
+            if out is not None and out.nonfinite:
+                output += f"  {nonfinite_text(out)}"
+            bad = dict.fromkeys(range(3), theme.nonfinite) if op.nonfinite else {}
+            rows.append(
+                Row(
+                    (str(other), short_op_name(op.op_type), output),
+                    target=other,
+                    tooltip=f"{op.op_type} in {op.module_path or '(top level)'}",
+                    colors=bad,
+                    align_right=_FIRST,
+                )
+            )
+        if len(seqs) > MAX_LINE_OPS:
+            rows.append(Row(("", f"… {len(seqs) - MAX_LINE_OPS:,} more", "")))
+        return rows
+
+    def line_op_seqs(self) -> list[int]:
+        """The seqs listed under "Ops on this line", in order."""
+        return [row.target for row in self.line_ops_model.rows if row.target is not None]
 
     # -- user input ---
 
@@ -241,8 +261,8 @@ class SourcePanel(QWidget):
         if self.shown_file is not None:
             self.session.toggle_breakpoint(self.shown_file, line)
 
-    def _on_line_op_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        seq = item.data(0, Qt.ItemDataRole.UserRole)
+    def _on_line_op_clicked(self, index: QModelIndex) -> None:
+        seq = index.data(ROW_ROLE)
         if seq is not None:
             self.session.go_to(int(seq))
 
@@ -256,6 +276,9 @@ class SourcePanel(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self.editor.restyle()
+            self.line_ops_model.current_background = QBrush(colors(self.palette()).current_line)
+            self._line_rows.clear()  # their NaN colours follow the palette
+            self._line_ops_key = None
             if self._source is not None:
                 self._set_title(self._source)
         super().changeEvent(event)

@@ -6,8 +6,10 @@ stepping never waits for them. Only the visible tab is drawn; the others when th
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from gui.formatting import format_count, format_number, format_shape, short_op_name
+from gui.panels.static_label import StaticLabel
 from gui.panels.tensor_views import HeatmapView, HistogramView, Slicer, ValuesTable
 from gui.session import DebugSession
 from gui.tensor_data import TensorRef, as_2d, tensor_refs
@@ -31,6 +34,11 @@ from tracing.model import SourceNode, TensorSummary
 
 SYNC_BYTES = 2 << 20
 """Tensors up to this size are read on the UI thread; bigger ones in a worker."""
+
+RAPID_STEP_S = 0.1
+"""Steps closer together than this (a held key, scrubbing) redraw plots once they pause."""
+
+PLOT_DELAY_MS = 60
 
 HOW_TO_RECORD = (
     "Record values with <code>tracing.record(path, values=True)</code> "
@@ -70,20 +78,36 @@ class TensorInspectorPanel(QWidget):
         self._pending = False
         self._drawn: set[int] = set()
         self._worker = None
+        self._last_change = 0.0
+        self._plot_timer = QTimer(self, singleShot=True, interval=PLOT_DELAY_MS)
+        self._plot_timer.timeout.connect(self._draw_current_tab)
 
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)
+        self.title = StaticLabel("F.softmax  op 00000 · layers.00.attn", bold=True)
+        """The op's name in bold, then where it ran (``op 24 · layers.1.attn``, muted)."""
         self.chooser = QComboBox()
         self.chooser.setObjectName("tensor_chooser")
-        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # A fixed width: resizing to each op's labels would re-lay out the window on every step.
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.chooser.setMinimumContentsLength(22)
         self.chooser.currentIndexChanged.connect(self._on_choice_changed)
-        header = QHBoxLayout()
-        header.setContentsMargins(8, 6, 8, 2)
-        header.addWidget(self.title, 1)
-        header.addWidget(self.chooser)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(self.title, 1)
+        chooser_row = QHBoxLayout()
+        chooser_row.setContentsMargins(0, 0, 0, 0)
+        tensor_caption = QLabel("Tensor")
+        tensor_caption.setObjectName("field_caption")
+        chooser_row.addWidget(tensor_caption)
+        chooser_row.addWidget(self.chooser, 1)
+        header = QVBoxLayout()
+        header.setContentsMargins(8, 6, 8, 4)
+        header.setSpacing(4)
+        header.addLayout(title_row)
+        header.addLayout(chooser_row)
 
-        self.fields: dict[str, QLabel] = {}
+        self.fields: dict[str, StaticLabel] = {}
         grid = QGridLayout()
         grid.setContentsMargins(10, 2, 10, 6)
         grid.setHorizontalSpacing(10)
@@ -92,9 +116,8 @@ class TensorInspectorPanel(QWidget):
             row, pair = divmod(index, 2)
             caption = QLabel(name)
             caption.setObjectName("field_caption")
-            value = QLabel("—")
-            value.setFont(code_font())
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value = StaticLabel("-0.00012345", font=code_font())
+            value.setText("—")
             grid.addWidget(caption, row, pair * 2)
             grid.addWidget(value, row, pair * 2 + 1)
             self.fields[key] = value
@@ -144,8 +167,8 @@ class TensorInspectorPanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        """True while a big tensor is being read in the background."""
-        return self._pending
+        """True while a big tensor is read in the background or plots wait to be redrawn."""
+        return self._pending or self._plot_timer.isActive()
 
     # -- session events ---
 
@@ -154,6 +177,7 @@ class TensorInspectorPanel(QWidget):
         self._sources = {node.node_id: node for node in trace.source_nodes} if trace else {}
         if trace is None:
             self.title.setText("")
+            self.title.set_suffix("")
             self._show_message("No trace loaded.")
 
     def _on_current_op_changed(self, seq: int) -> None:
@@ -166,11 +190,9 @@ class TensorInspectorPanel(QWidget):
             self._fill_summary(None)
             self._show_message("No op selected." if trace is not None else "No trace loaded.")
             return
-        muted = colors(self.palette()).muted.name()
-        module = op.module_path or "top level"
-        self.title.setText(
-            f"<b>{_escape(short_op_name(op.op_type))}</b> &nbsp;<span style='color:{muted}'>"
-            f"op {op.seq} · {_escape(module)}</span>"
+        self.title.setText(short_op_name(op.op_type))
+        self.title.set_suffix(
+            f"op {op.seq} · {op.module_path or 'top level'}", colors(self.palette()).muted
         )
         previous = self.chooser.currentIndex()
         self.refs = tensor_refs(trace, op, self._sources)
@@ -240,7 +262,14 @@ class TensorInspectorPanel(QWidget):
         self.array = result
         self.slicer.set_shape(tuple(result.shape))
         self.stack.setCurrentWidget(self.content_page)
-        self._draw_current_tab()
+        now = time.monotonic()
+        rapid = now - self._last_change < RAPID_STEP_S
+        self._last_change = now
+        if rapid:
+            self._plot_timer.start()  # stepping fast: draw once the cursor rests
+        else:
+            self._plot_timer.stop()
+            self._draw_current_tab()
 
     def _draw_current_tab(self) -> None:
         tab = self.tabs.currentIndex()
@@ -266,11 +295,10 @@ class TensorInspectorPanel(QWidget):
         self._draw_current_tab()
 
     def _fill_summary(self, summary: TensorSummary | None) -> None:
-        theme = colors(self.palette())
         if summary is None:
             for label in self.fields.values():
                 label.setText("—")
-                label.setStyleSheet("")
+                self._mark_field(label, False)
             return
         texts = {
             "shape": format_shape(summary.shape),
@@ -289,9 +317,10 @@ class TensorInspectorPanel(QWidget):
         for key, label in self.fields.items():
             label.setText(texts[key])
             bad = key in ("nan", "inf") and summary.initialized and texts[key] != "0"
-            label.setStyleSheet(
-                f"color: {theme.nonfinite.name()}; font-weight: bold;" if bad else ""
-            )
+            self._mark_field(label, bad)
+
+    def _mark_field(self, label: StaticLabel, bad: bool) -> None:
+        label.set_color(colors(self.palette()).nonfinite if bad else None, bold=bad)
 
     def _why_no_values(self, ref: TensorRef) -> str:
         trace = self.session.trace

@@ -19,6 +19,7 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSlider,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.formatting import format_number
+from gui.panels.static_label import StaticLabel
 from gui.tensor_data import (
     NAN_RGBA,
     NEGINF_RGBA,
@@ -49,10 +51,15 @@ def _style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(muted))
         axis.setTextPen(pg.mkPen(text))
+        axis.enableAutoSIPrefix(False)  # re-rendering the unit label on every step is slow
 
 
 class HistogramView(QWidget):
-    """Histogram of the finite values, with the NaN/Inf counts written under it."""
+    """Histogram of the finite values, with the NaN/Inf counts written under it.
+
+    Bars are one filled step curve, updated in place; the count axis is hidden (the caption
+    gives the tallest bar), since re-laying out axis text is the slowest part of a redraw.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,15 +68,41 @@ class HistogramView(QWidget):
         self.plot_widget.setMouseEnabled(x=False, y=False)
         self.plot_widget.hideButtons()
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.plot.setLabel("left", "count")
-        self.bars: pg.BarGraphItem | None = None
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.getViewBox().setDefaultPadding(0)
+        self.plot.setYRange(0, 1.05, padding=0)
+        self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.plot.addItem(self.curve)
+        self.counts = np.zeros(0)
+        """The bar heights drawn (counts per bin)."""
+        # Value scale under the bars: three plain labels (an axis item re-lays out its text on
+        # every step, which costs more than the rest of the histogram).
+        self.scale = [
+            StaticLabel("-0.0001234", align=align, font=code_font())
+            for align in (
+                Qt.AlignmentFlag.AlignLeft,
+                Qt.AlignmentFlag.AlignHCenter,
+                Qt.AlignmentFlag.AlignRight,
+            )
+        ]
+        scale_row = QHBoxLayout()
+        scale_row.setContentsMargins(0, 0, 0, 0)
+        for label in self.scale:
+            scale_row.addWidget(label, 1)
+        self.caption = StaticLabel("1,234,567 finite values, 64 bins")
+        self.nonfinite = StaticLabel("64 NaN, 64 Inf not shown", bold=True)
+        """The NaN/Inf counts left out of the bars (in the signal colour)."""
+        caption_row = QHBoxLayout()
+        caption_row.setContentsMargins(0, 0, 0, 0)
+        caption_row.addWidget(self.caption, 3)
+        caption_row.addWidget(self.nonfinite, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.caption)
+        layout.addLayout(scale_row)
+        layout.addLayout(caption_row)
         self.apply_palette()
 
     def apply_palette(self) -> None:
@@ -77,43 +110,47 @@ class HistogramView(QWidget):
         palette = self.palette()
         self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
         _style_plot(self.plot, palette)
+        theme = colors(palette)
+        for label in self.scale:
+            label.set_color(theme.muted)
+        self.nonfinite.set_color(theme.nonfinite)
+        accent = QColor(theme.accent)
+        self.curve.setPen(pg.mkPen(accent, width=1))
+        accent.setAlpha(150)
+        self.curve.setBrush(accent)
 
     def show_values(self, values: np.ndarray, nan: int, inf: int) -> None:
         """Draw the histogram of ``values``; ``nan``/``inf`` are the counts to report."""
         counts, edges = histogram(values)
-        if self.bars is not None:
-            self.plot.removeItem(self.bars)
-            self.bars = None
-        theme = colors(self.palette())
+        self.counts = counts
         if counts.size:
-            brush = QColor(theme.accent)
-            brush.setAlpha(170)
-            self.bars = pg.BarGraphItem(
-                x0=edges[:-1], x1=edges[1:], height=counts, brush=brush, pen=pg.mkPen(None)
-            )
-            self.plot.addItem(self.bars)
-            self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
-            self.plot.setYRange(0, float(counts.max()) * 1.08, padding=0)
+            self.curve.setData(edges, counts / counts.max())
+            low, high = float(edges[0]), float(edges[-1])
+            self.plot.setXRange(low, high, padding=0)
+            for label, value in zip(self.scale, (low, (low + high) / 2, high)):
+                label.setText(format_number(value, 4))
+        else:
+            self.curve.setData([], [])
+            for label in self.scale:
+                label.setText("")
         finite = int(counts.sum())
-        parts = [
-            f"{finite:,} finite values in {len(counts)} bins" if finite else "no finite values"
-        ]
+        text = f"{finite:,} finite values, {len(counts)} bins" if finite else "no finite values"
         bad = []
         if nan:
             bad.append(f"{nan:,} NaN")
         if inf:
             bad.append(f"{inf:,} Inf")
-        text = " · ".join(parts)
-        if bad:
-            text += f" · <b style='color:{theme.nonfinite.name()}'>{', '.join(bad)}</b> not shown"
         self.caption.setText(text)
+        self.nonfinite.setText(f"{', '.join(bad)} not shown" if bad else "")
 
     def clear(self) -> None:
         """Show nothing."""
-        if self.bars is not None:
-            self.plot.removeItem(self.bars)
-            self.bars = None
+        self.counts = np.zeros(0)
+        self.curve.setData([], [])
         self.caption.setText("")
+        self.nonfinite.setText("")
+        for label in self.scale:
+            label.setText("")
 
 
 class HeatmapView(QWidget):

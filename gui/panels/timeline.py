@@ -19,17 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.scrub_bar import ScrubBar
+from gui.panels.timeline_delegate import TimelineDelegate
 from gui.panels.timeline_model import SEQ_ROLE, TimelineFilter, TimelineModel
 from gui.session import DebugSession
 from gui.theme import colors
 
 _WIDTHS = {
     TimelineModel.SEQ: 56,
-    TimelineModel.OP: 190,
-    TimelineModel.MODULE: 210,
-    TimelineModel.OUTPUT: 230,
-    TimelineModel.LOCATION: 170,
-    TimelineModel.TIME: 80,
+    TimelineModel.OP: 170,
+    TimelineModel.MODULE: 200,  # stretches to what the others leave
+    TimelineModel.OUTPUT: 200,
+    TimelineModel.LOCATION: 160,
+    TimelineModel.TIME: 76,
 }
 
 
@@ -66,6 +67,7 @@ class TimelinePanel(QWidget):
         self.table = QTableView()
         self.table.setObjectName("timeline_table")
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(TimelineDelegate(self.model, self.proxy, self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -85,6 +87,9 @@ class TimelinePanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TimelineModel.MODULE, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_changed)
+        # The header would repaint itself on every selection change (to highlight sections,
+        # which it does not do here): give it a selection model of its own.
+        header.setSelectionModel(QItemSelectionModel(self.proxy, header))
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 4, 6, 2)

@@ -32,6 +32,20 @@ NONFINITE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _Index = QModelIndex | QPersistentModelIndex
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_SEQ = int(SEQ_ROLE)
+_NONFINITE = int(NONFINITE_ROLE)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_NONFINITE_COLUMNS = frozenset({0, 1, 3})
+_MUTED_COLUMNS = frozenset({0, 2, 4, 5})
+_RIGHT_COLUMNS = frozenset({0, 5})
+
 
 class TimelineModel(QAbstractTableModel):
     """Adapts ``Trace.ops`` to Qt's table interface: one row per op, in execution order.
@@ -46,7 +60,12 @@ class TimelineModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ops: tuple[Op, ...] = ()
+        self._texts: dict[int, tuple[str, ...]] = {}
+        self._cells: dict[int, tuple] = {}
+        """Per row: what ``cell`` returns for each column (colours depend on the palette)."""
         self._palette = QPalette()
+        self._brushes: tuple[QBrush, ...] = ()
+        self.set_palette(self._palette)
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -54,11 +73,20 @@ class TimelineModel(QAbstractTableModel):
         """Show these ops (a new trace)."""
         self.beginResetModel()
         self._ops = tuple(ops)
+        self._texts = {}
+        self._cells = {}
         self.endResetModel()
 
     def set_palette(self, palette: QPalette) -> None:
         """Colours for NaN/Inf rows follow the view's palette."""
         self._palette = QPalette(palette)
+        theme = colors(palette)
+        self._brushes = (
+            QBrush(theme.nonfinite),
+            QBrush(theme.nonfinite_background),
+            QBrush(theme.muted),
+        )
+        self._cells = {}
         if self._ops:
             last = self.index(len(self._ops) - 1, len(self.HEADERS) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
@@ -66,6 +94,29 @@ class TimelineModel(QAbstractTableModel):
     def op(self, row: int) -> Op:
         """The op shown on ``row``."""
         return self._ops[row]
+
+    def cell(self, row: int, column: int) -> tuple[str, QBrush | None, QBrush | None, bool, bool]:
+        """``(text, foreground, background, bold, right-aligned)`` of one cell, for painting."""
+        cached = self._cells.get(row)
+        if cached is None:
+            op = self._ops[row]
+            texts = self._texts.get(row)
+            if texts is None:
+                texts = self._texts[row] = tuple(self._text(op, c) for c in range(6))
+            bad = op.nonfinite
+            cached = self._cells[row] = tuple(
+                (
+                    texts[c],
+                    self._brushes[0]
+                    if (bad and c in _NONFINITE_COLUMNS) or (op.error and c == self.OP)
+                    else (self._brushes[2] if c in _MUTED_COLUMNS else None),
+                    self._brushes[1] if bad else None,
+                    bad and c == self.OP,
+                    c in _RIGHT_COLUMNS,
+                )
+                for c in range(6)
+            )
+        return cached[column]
 
     # -- Qt's interface ---
 
@@ -92,45 +143,39 @@ class TimelineModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        """Rows are selectable, not editable."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Cell text, tooltip, alignment, NaN colouring and the seq/NaN roles."""
-        if not index.isValid() or not 0 <= index.row() < len(self._ops):
+        # Called for every visible cell and role on each repaint: plain int roles, cached texts.
+        row = index.row()
+        if not 0 <= row < len(self._ops):
             return None
-        op = self._ops[index.row()]
+        role = int(role)
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(op, column)
-        if role == SEQ_ROLE:
-            return op.seq
-        if role == NONFINITE_ROLE:
-            return op.nonfinite
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(op)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in (self.SEQ, self.TIME):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            theme = colors(self._palette)
-            if op.nonfinite and column in (self.SEQ, self.OP, self.OUTPUT):
-                return QBrush(theme.nonfinite)
+        if role == _DISPLAY:
+            texts = self._texts.get(row)
+            if texts is None:
+                op = self._ops[row]
+                texts = self._texts[row] = tuple(self._text(op, c) for c in range(6))
+            return texts[column]
+        op = self._ops[row]
+        if role == _FOREGROUND:
+            if op.nonfinite and column in _NONFINITE_COLUMNS:
+                return self._brushes[0]
             if op.error and column == self.OP:
-                return QBrush(theme.nonfinite)
-            if column in (self.MODULE, self.LOCATION, self.TIME, self.SEQ):
-                return QBrush(theme.muted)
-            return None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if op.nonfinite:
-                return QBrush(colors(self._palette).nonfinite_background)
-            return None
-        if role == Qt.ItemDataRole.FontRole and op.nonfinite and column == self.OP:
-            return self._bold
+                return self._brushes[0]
+            return self._brushes[2] if column in _MUTED_COLUMNS else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column in _RIGHT_COLUMNS else _LEFT
+        if role == _BACKGROUND:
+            return self._brushes[1] if op.nonfinite else None
+        if role == _FONT:
+            return self._bold if op.nonfinite and column == self.OP else None
+        if role == _SEQ:
+            return op.seq
+        if role == _NONFINITE:
+            return op.nonfinite
+        if role == _TOOLTIP:
+            return self._tooltip(op)
         return None
 
     def _text(self, op: Op, column: int) -> str:

@@ -45,8 +45,16 @@ def nan_trace(synthetic_trace) -> Path:
     return synthetic_trace("nan.opscope", blocks=2, nan_block=1, values=True)
 
 
+def settle(window, timeout_s: float = 20.0) -> None:
+    """Run the event loop until no panel works in the background (graph layout, plots)."""
+    from gui.app import wait_until_settled
+
+    assert wait_until_settled(window, timeout_s), "panels still busy"
+
+
 def assert_all_panels_at(window, seq: int) -> None:
-    """Every panel shows op ``seq``: session, timeline row, source line, inspector, stack."""
+    """Every panel shows op ``seq``: session, timeline row, source line, inspector, stack, graph."""
+    settle(window)
     op = window.session.trace.ops[seq]
     assert window.session.index == seq
     assert window.session.current is op
@@ -58,9 +66,11 @@ def assert_all_panels_at(window, seq: int) -> None:
         assert window.source.editor.current_line == op.line
         assert window.source.editor.caret_line() == op.line
     assert window.inspector.shown_seq == seq
-    assert f"op {seq} " in window.inspector.title.text()
+    assert window.inspector.title.suffix().startswith(f"op {seq} ")
     assert window.call_stack.shown_seq == seq
     assert window.status_position.text().startswith(f"op {seq} /")
-    graph = getattr(window, "graph", None)
-    if graph is not None and hasattr(graph, "current_seq"):
-        assert graph.current_seq == seq
+    graph = window.graph
+    if graph is not None:
+        assert graph.current_node() == f"op:{seq}"
+        shown = graph.model.visible.representative(f"op:{seq}", graph.shown_state)
+        assert graph.scene.items_by_id[shown].current  # highlighted (the op, or what hides it)

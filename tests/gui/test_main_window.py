@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from gui.actions import ActionId
-from tests.gui.conftest import assert_all_panels_at
+from tests.gui.conftest import assert_all_panels_at, settle
 from tracing.model import TensorSummary
 from tracing.recorder import Recorder
 from tracing.synthetic import SOURCE_FILE
@@ -181,33 +181,25 @@ def test_f9_toggles_a_breakpoint_on_the_current_line(shown, qtbot, nan_trace):
     assert shown.session.line_breakpoints == []
 
 
+def click_row(qtbot, view, index) -> None:
+    view.scrollTo(index)
+    rect = view.visualRect(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
 def test_clicking_a_call_stack_module_goes_to_the_start_of_that_call(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(7)  # inside layers.0.attn (ops 2-10) inside layers.0 (ops 1-16)
-    tree = shown.call_stack.tree
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(0) == "layers.0.attn"
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.call_stack
+    click_row(qtbot, panel.tree, panel.row_index("layers.0.attn"))
     assert_all_panels_at(shown, 2)
 
 
 def test_clicking_a_python_frame_shows_its_line_without_moving(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(7)
-    tree = shown.call_stack.tree
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(1).endswith(":35")  # Model.forward: x = layer(x)
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.call_stack
+    click_row(qtbot, panel.tree, panel.row_index("synthetic_model.py:35", column=1))
     assert shown.session.index == 7
     assert shown.source.editor.viewed_line == 35
     assert shown.source.editor.caret_line() == 35
@@ -216,15 +208,9 @@ def test_clicking_a_python_frame_shows_its_line_without_moving(shown, qtbot, nan
 def test_clicking_an_op_of_the_line_list_moves_the_cursor(shown, qtbot, nan_trace):
     shown.open_trace(nan_trace)
     shown.session.go_to(8)
-    tree = shown.source.line_ops
-    item = next(
-        tree.topLevelItem(i)
-        for i in range(tree.topLevelItemCount())
-        if tree.topLevelItem(i).text(0) == "24"
-    )
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    panel = shown.source
+    row = panel.line_op_seqs().index(24)
+    click_row(qtbot, panel.line_ops, panel.line_ops_model.index(row, 0))
     assert_all_panels_at(shown, 24)
 
 
@@ -287,7 +273,25 @@ def test_dropping_a_trace_on_the_window_opens_it(shown, nan_trace):
         Qt.KeyboardModifier.NoModifier,
     )
     shown.dropEvent(event)
+    settle(shown)  # dropped files open in a worker thread
     assert shown.session.trace is not None and shown.session.trace.path == nan_trace
+    assert_all_panels_at(shown, 0)
+
+
+def test_opening_in_the_background_shows_errors_and_ignores_stale_results(
+    window, tmp_path, nan_trace
+):
+    bad = tmp_path / "bad.opscope"
+    bad.write_bytes(b"junk")
+    window.open_trace(bad, background=True)
+    window.open_trace(nan_trace, background=True)  # replaces the first: its error is dropped
+    settle(window)
+    assert window.last_error is None
+    assert window.session.trace.path == nan_trace
+    window.open_trace(bad, background=True)
+    settle(window)
+    assert "bad.opscope" in window.last_error
+    assert window.session.trace.path == nan_trace
 
 
 def test_recent_files_menu_lists_opened_traces(window, nan_trace):
@@ -365,3 +369,45 @@ def test_window_opens_without_a_trace(shown, qtbot):
 def test_dead_trace_file_path_type(window, nan_trace):
     assert window.open_trace(str(nan_trace))
     assert isinstance(window.trace_path, Path)
+
+
+needs_graph = pytest.mark.skipif(
+    not __import__("gui.main_window").main_window.graph_panel_available(),
+    reason="the graph panel is not in this build",
+)
+
+
+@needs_graph
+def test_clicking_a_graph_node_moves_every_panel(shown, qtbot, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(20)  # inside layers.1.attn: following opens that group
+    settle(shown)
+    graph = shown.graph
+    rect = graph.scene.item_rect("op:24")
+    assert rect is not None
+    graph.view.centerOn(rect.center())
+    pos = graph.view.mapFromScene(rect.center())
+    qtbot.mouseClick(graph.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert_all_panels_at(shown, 24)
+    assert graph.scene.items_by_id["op:24"].current
+
+
+@needs_graph
+def test_stepping_moves_the_graph_highlight(shown, qtbot, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(21)
+    settle(shown)
+    press(qtbot, shown, Qt.Key.Key_F11)
+    assert_all_panels_at(shown, 22)
+    press(qtbot, shown, Qt.Key.Key_F10)
+    assert_all_panels_at(shown, 23)
+
+
+@needs_graph
+def test_file_export_graph_opens_the_graph_panels_dialog(shown, nan_trace, monkeypatch):
+    calls = []
+    shown.open_trace(nan_trace)
+    monkeypatch.setattr(shown.graph, "export_graph_dialog", lambda: calls.append(True))
+    assert shown.commands[ActionId.EXPORT_GRAPH].isEnabled()
+    shown.commands[ActionId.EXPORT_GRAPH].trigger()
+    assert calls == [True]

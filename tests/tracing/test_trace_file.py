@@ -214,16 +214,17 @@ def test_trace_of_a_killed_recording_opens_with_what_it_had(tmp_path):
         [sys.executable, "-c", KILLED_SCRIPT.format(root=str(ROOT), path=str(path))],
         stdout=subprocess.PIPE,
     )
-    assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(1.5)
-    recorded_a_second_ago = None
-    # While it runs, a reader sees a consistent prefix (a trace still being written).
-    live = tracing.load(path)
-    recorded_a_second_ago = len(live.ops)
-    live.close()
-    time.sleep(1.2)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.5)
+        # While it runs, a reader sees a consistent prefix (a trace still being written).
+        live = tracing.load(path)
+        recorded_a_second_ago = len(live.ops)
+        live.close()
+        time.sleep(1.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     trace = tracing.load(path)
     assert not trace.meta.complete
     assert len(trace.ops) >= recorded_a_second_ago > 500
@@ -251,3 +252,29 @@ def test_values_stream_to_disk_without_growing_memory(tmp_path):
     assert peak < 40 << 20, f"peak {peak / 2**20:.0f} MiB while recording 100 MiB of values"
     trace = tracing.load(path)
     np.testing.assert_array_equal(trace.value(399), block)
+
+
+def test_flush_commits_what_was_recorded_so_far(tmp_path):
+    path = tmp_path / "flush.opscope"
+    with Recorder(path, frameworks=()) as rec:
+        rec.add_op("torch.relu", "torch", [], [_summary()])
+        assert rec.writer.flush(timeout=10)
+        with tracing.load(path) as live:
+            assert len(live.ops) == 1 and not live.meta.complete
+
+
+def test_closing_while_a_viewer_has_the_trace_open_keeps_everything(tmp_path):
+    import warnings
+
+    path = tmp_path / "open.opscope"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "incomplete" warning: nothing was lost
+        with Recorder(path, frameworks=()) as rec:
+            rec.add_op("torch.relu", "torch", [], [_summary()])
+            rec.writer.flush(timeout=10)
+            viewer = tracing.load(path)
+            rec.add_op("torch.relu", "torch", [], [_summary()])
+        assert len(viewer.ops) == 1  # the viewer keeps its snapshot until it reloads
+    viewer.close()
+    reloaded = tracing.load(path)
+    assert len(reloaded.ops) == 2 and reloaded.meta.complete

@@ -1,0 +1,319 @@
+"""Module scope: global forward hooks give every op its module path and the timeline its
+module enter/exit events; some module calls open an *opaque region*.
+
+Naming. The first module called at top level is the root: its modules keep the names of
+``root.named_modules()`` (``encoder.layers.0.linear1``; the root itself is ``""``) and its
+parameters and buffers become source nodes ``src:param:{name}`` / ``src:buffer:{name}``. A module
+called later keeps the name it already has (``model.encoder(x)`` is still ``encoder``). A second,
+unrelated model called at top level is prefixed with its class name (``Discriminator.fc``;
+``Discriminator_2`` for a third of the same class), so two models' parameters never share a node.
+A module that is not registered anywhere (created inside ``forward``) is named after its class
+under the module that called it (``encoder.Linear``, then ``encoder.Linear_2``). Tensors passed
+into a top-level module call become program inputs ``src:input:{i}``.
+
+Opaque regions (the program must compute exactly what it computes untraced):
+
+* ``fastpath``: ``nn.MultiheadAttention`` / ``TransformerEncoderLayer`` / ``TransformerEncoder``
+  in eval mode when the fused inference kernel may run. An active ``TorchFunctionMode`` would make
+  PyTorch skip that kernel (and change the output bits), so torch-function handling is switched
+  off for the call and a ``TorchDispatchMode`` records the ATen ops that really ran (for example
+  one ``aten._transformer_encoder_layer_fwd.default`` per layer) as ``kind="opaque"`` ops.
+* ``script``: a ``torch.jit.ScriptModule`` runs no Python, so only a dispatch mode sees its ops;
+  they are recorded the same way.
+* ``compiled``: a ``torch.compile``d module (``OptimizedModule``) runs its compiled code untouched
+  and is recorded as one opaque op ``torch.compile(ClassName)`` from its inputs to its outputs.
+
+Only the recording thread records; module calls on other threads are ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from tracing.torch_backend.identity import WeakIdMap
+
+if TYPE_CHECKING:
+    from tracing.torch_backend.recording import TorchRecording
+
+_is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
+"""False when run eagerly; dynamo folds it to True, so a traced hook is a no-op."""
+
+_FAST_PATH_FORWARDS = {
+    nn.MultiheadAttention.forward: "mha",
+    nn.TransformerEncoderLayer.forward: "layer",
+    nn.TransformerEncoder.forward: "encoder",
+}
+
+
+@dataclass
+class Region:
+    """An opaque region opened by one module call."""
+
+    kind: str
+    module: nn.Module
+    disabled: Any = None
+    """The entered ``DisableTorchFunction`` context, if any."""
+    dispatch: Any = None
+    """The entered recording ``TorchDispatchMode``, if any."""
+    versions: list[tuple[torch.Tensor, int | None]] = field(default_factory=list)
+
+
+@dataclass
+class _Call:
+    module: nn.Module
+    call_id: int
+    region: Region | None
+
+
+class ModuleScope:
+    """Names modules, reports module calls to the recorder and opens opaque regions."""
+
+    def __init__(self, recording: TorchRecording) -> None:
+        self.recording = recording
+        self.recorder = recording.recorder
+        self.names: WeakIdMap[str] = WeakIdMap()
+        self._paths: set[str] = set()
+        self._roots = 0
+        self.stack: list[_Call] = []
+        self.region: Region | None = None
+        self.in_compiled = False
+        """True inside a compiled module: the hooks then do nothing (kept trivially traceable)."""
+        self._handles: list[Any] = []
+
+    # -- install ---
+
+    def install(self) -> None:
+        """Register the global forward pre-hook and always-called forward hook."""
+        self._handles = [
+            nn.modules.module.register_module_forward_pre_hook(self._pre_hook),
+            nn.modules.module.register_module_forward_hook(self._post_hook, always_call=True),
+        ]
+
+    def remove(self) -> None:
+        """Remove the hooks and close any region left open (a forward that never returned)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        while self.stack:
+            call = self.stack.pop()
+            if call.region is not None:
+                self._close_region(call.region, None, None)
+
+    # -- hooks ---
+
+    def _pre_hook(self, module: nn.Module, args: tuple) -> None:
+        if _is_compiling() or self.in_compiled:  # dynamo traces this line to a no-op
+            return None
+        recording = self.recording
+        if recording.depth or threading.get_ident() != recording.owner:
+            return None
+        try:
+            path = self.names.get(module)
+            if path is None:
+                path = self._name(module)
+            if not self.stack:
+                self._declare_inputs(args, sys._getframe(1))
+            call_id = self.recorder.enter_module(path, type(module).__name__, "torch")
+            region = None if self.region is not None else self._open_region(module, args)
+            self.stack.append(_Call(module, call_id, region))
+        except Exception as exc:  # never break the program because of the recorder
+            recording.internal_error(exc)
+        return None
+
+    def _post_hook(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if _is_compiling():
+            return None
+        if self.in_compiled and (self.region is None or self.region.module is not module):
+            return None
+        recording = self.recording
+        if recording.depth or threading.get_ident() != recording.owner:
+            return None
+        try:
+            stack = self.stack
+            index = len(stack) - 1
+            while index >= 0 and stack[index].module is not module:
+                index -= 1
+            if index < 0:
+                return None
+            call = stack[index]
+            for inner in reversed(stack[index + 1 :]):  # calls that raised past their hooks
+                if inner.region is not None:
+                    self._close_region(inner.region, None, None)
+            del stack[index:]
+            if call.region is not None:
+                self._close_region(call.region, args, output)
+            self.recorder.exit_module(call.call_id)
+        except Exception as exc:
+            recording.internal_error(exc)
+        return None
+
+    # -- naming ---
+
+    def _name(self, module: nn.Module) -> str:
+        for call in reversed(self.stack):
+            parent_path = self.names.get(call.module) or ""
+            for relative, child in call.module.named_modules():
+                if child is module and relative:
+                    path = _join(parent_path, relative)
+                    self._name_tree(module, path)
+                    return path
+        if not self.stack:
+            path = "" if self._roots == 0 else self._unique(type(_unwrap(module)).__name__)
+            self._roots += 1
+        else:
+            parent_path = self.names.get(self.stack[-1].module) or ""
+            path = self._unique(_join(parent_path, type(module).__name__))
+        self._name_tree(module, path)
+        return path
+
+    def _unique(self, base: str) -> str:
+        path, counter = base, 1
+        while path in self._paths:
+            counter += 1
+            path = f"{base}_{counter}"
+        return path
+
+    def _name_tree(self, root: nn.Module, prefix: str) -> None:
+        for relative, module in root.named_modules():
+            if self.names.get(module) is None:
+                path = _join(prefix, relative)
+                self.names.set(module, path)
+                self._paths.add(path)
+        graph = self.recording.graph
+        for relative, param in root.named_parameters():
+            graph.name_tensor(param, "param", _join(prefix, relative))
+        for relative, buffer in root.named_buffers():
+            graph.name_tensor(buffer, "buffer", _join(prefix, relative))
+
+    def _declare_inputs(self, args: tuple, caller: Any) -> None:
+        kwargs = {}
+        try:  # the global pre-hook gets no kwargs; _call_impl's inner() holds them
+            found = caller.f_locals.get("kwargs")
+            if isinstance(found, dict):
+                kwargs = found
+        except Exception:
+            pass
+        graph = self.recording.graph
+        with torch._C.DisableTorchFunction():
+            for t in _tensors_in((*args, *kwargs.values())):
+                graph.add_input(t)
+
+    # -- opaque regions ---
+
+    def _open_region(self, module: nn.Module, args: tuple) -> Region | None:
+        kind = _region_kind(module, args)
+        if kind is None:
+            return None
+        if kind != "script" and not _only_our_mode(self.recording.mode, args):
+            return None  # another mode or a tensor subclass sees these calls untraced too
+        region = Region(kind, module)
+        if kind == "compiled":
+            with torch._C.DisableTorchFunction():
+                region.versions = [
+                    (t, None if t.is_inference() else t._version) for t in _tensors_in(args)
+                ]
+            self.in_compiled = True
+        if kind != "script":
+            region.disabled = torch._C.DisableTorchFunction()
+            region.disabled.__enter__()
+        if kind != "compiled":
+            region.dispatch = self.recording.dispatch_mode()
+            region.dispatch.__enter__()
+        self.region = region
+        return region
+
+    def _close_region(self, region: Region, args: tuple | None, output: Any) -> None:
+        if self.region is region:
+            self.region = None
+        if region.dispatch is not None:
+            region.dispatch.__exit__(None, None, None)
+        if region.disabled is not None:
+            region.disabled.__exit__(None, None, None)
+        if region.kind == "compiled":
+            self.in_compiled = False
+            if args is not None:
+                name = f"torch.compile({type(_unwrap(region.module)).__name__})"
+                self.recording.record_opaque_call(name, region.versions, output)
+
+
+_class_kinds: dict[type, str | None] = {}
+
+
+def _class_kind(cls: type) -> str | None:
+    """``script``, ``compiled``, a fast-path kind or None, decided once per module class."""
+    try:
+        return _class_kinds[cls]
+    except KeyError:
+        pass
+    kind = None
+    if issubclass(cls, torch.jit.ScriptModule):
+        kind = "script"
+    else:
+        dynamo = sys.modules.get("torch._dynamo.eval_frame")
+        if dynamo is not None and issubclass(cls, dynamo.OptimizedModule):
+            kind = "compiled"
+        else:
+            kind = _FAST_PATH_FORWARDS.get(getattr(cls, "forward", None))
+    # (``OptimizedModule`` cannot be a base of a class created before dynamo was imported)
+    _class_kinds[cls] = kind
+    return kind
+
+
+def _region_kind(module: nn.Module, args: tuple) -> str | None:
+    which = _class_kind(type(module))
+    if which is None or which in ("script", "compiled"):
+        return which
+    if module.training:
+        return None
+    if not torch.backends.mha.get_fastpath_enabled() or torch.is_autocast_enabled():
+        return None
+    if torch.is_grad_enabled():
+        # PyTorch skips the fused kernel when anything it reads requires grad; then the
+        # ordinary path runs and is recorded op by op.
+        checked = module.layers[0] if which == "encoder" and len(module.layers) else module
+        if any(p.requires_grad for p in checked.parameters()):
+            return None
+        if any(t.requires_grad for t in _tensors_in(args)):
+            return None
+    return "fastpath"
+
+
+def _only_our_mode(mode: Any, args: tuple) -> bool:
+    if torch._C._len_torch_function_stack() != 1:
+        return False
+    if torch._C._get_function_stack_at(0) is not mode:
+        return False
+    return all(type(t) is torch.Tensor or type(t) is nn.Parameter for t in _tensors_in(args))
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return getattr(module, "_orig_mod", module)
+
+
+def _tensors_in(values: Any) -> list[torch.Tensor]:
+    """Tensors among ``values`` and inside their lists, tuples and dicts (two levels deep)."""
+    found: list[torch.Tensor] = []
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, torch.Tensor):
+                    found.append(item)
+                elif isinstance(item, (list, tuple)):
+                    found.extend(x for x in item if isinstance(x, torch.Tensor))
+        elif isinstance(value, dict):
+            found.extend(x for x in value.values() if isinstance(x, torch.Tensor))
+    return found
+
+
+def _join(prefix: str, name: str) -> str:
+    if not prefix:
+        return name
+    return f"{prefix}.{name}" if name else prefix

@@ -1,0 +1,500 @@
+"""One PyTorch recording: the op-recording modes, the module hooks and the per-op hot path.
+
+``TorchRecording.call`` runs every recorded call: it resolves the inputs to graph nodes, runs
+the real function exactly as the program asked, then (with torch-function handling off and
+grad mode off, so none of it is recorded or reaches autograd) detects in-place writes from the
+inputs' version counters, summarises the outputs at op time, copies values when asked and hands
+the op to the recorder. If the call raises, the op is recorded with the error and the very same
+exception propagates. A failure inside the recorder itself never reaches the program: it is
+reported once as a ``RecordingWarning``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import functools
+import os
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from tracing.model import TensorSummary
+from tracing.stacks import NO_LOCATION
+from tracing.torch_backend import stats
+from tracing.torch_backend.callsite import CallSites
+from tracing.torch_backend.graph import TensorGraph
+from tracing.torch_backend.identity import WeakIdMap
+from tracing.torch_backend.modules import ModuleScope
+from tracing.torch_backend.ops import OpInfo, describe
+
+if TYPE_CHECKING:
+    from tracing.recorder import Recorder
+
+_Tensor = torch.Tensor
+_get_ident = threading.get_ident
+_now = time.perf_counter_ns
+_DisableTorchFunction = torch._C.DisableTorchFunction
+_is_grad_enabled = torch.is_grad_enabled
+_set_grad_enabled = torch._C._set_grad_enabled
+_shape_of = stats.shape_of
+_dtype_name = stats.dtype_name
+_SCALARS = (int, float, bool, str, type(None), slice, torch.dtype, torch.device)
+_MAX_ATTRS = 8
+_REUSE_NUMEL = 4096
+"""Outputs at least this large keep their summary for reuse by reshaped views of them."""
+_MAX_ATTR_CHARS = 60
+_INPLACE_DUNDERS = frozenset(
+    "__i" + op + "__"
+    for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or")
+) | frozenset({"__ixor__", "__ilshift__", "__irshift__", "__setitem__"})
+
+
+class TorchRecording:
+    """The handle ``start`` returns; ``stop()`` removes every mode and hook it installed."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.owner = recorder.owner_thread
+        self.graph = TensorGraph(recorder)
+        self.scope = ModuleScope(self)
+        self.mode = _OpMode(self)
+        self.depth = 0
+        """How many recorded calls are running now (modules called inside one are ignored)."""
+        self._aten_info: dict[Any, OpInfo] = {}
+        self._locate = recorder.stacks.locate
+        self._user_frame = recorder.stacks.user_frame
+        self._sites = CallSites()
+        self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
+        """Large outputs → (version, seq, summary), reused for reshaped views of them."""
+        self._warned = False
+        self._started = False
+
+    # -- lifecycle ---
+
+    def start(self) -> TorchRecording:
+        """Install the op mode and the module hooks on the recording thread."""
+        recorder = self.recorder
+        recorder.add_internal_dir(os.path.dirname(torch.__file__))
+        for helper in (copy, contextlib, functools):  # stdlib plumbing torch calls through
+            recorder.add_internal_dir(helper.__file__)
+        recorder.note_version("torch", torch.__version__.split("+")[0])
+        self.scope.install()
+        try:
+            self.mode.__enter__()
+        except BaseException:
+            self.scope.remove()
+            raise
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Remove the op mode and the module hooks (also after an exception in the block)."""
+        if not self._started:
+            return
+        self._started = False
+        try:
+            self.scope.remove()
+        finally:
+            _remove_function_mode(self.mode)
+            self._sites.clear()
+
+    def dispatch_mode(self) -> TorchDispatchMode:
+        """A fresh ATen-level recording mode for an opaque region."""
+        return _RegionMode(self)
+
+    def internal_error(self, exc: BaseException) -> None:
+        """A bug in the recorder: tell the user once, keep the program running."""
+        if not self._warned:
+            self._warned = True
+            self.recorder.warn(
+                f"OpScope could not record part of this PyTorch run ({type(exc).__name__}: "
+                f"{exc}); the program's results are not affected"
+            )
+
+    # -- the hot path ---
+
+    def call(self, func: Any, info: OpInfo, args: tuple, kwargs: dict, kind: str) -> Any:
+        """Run ``func(*args, **kwargs)`` and record it as one op of ``kind``."""
+        disabled = _DisableTorchFunction()
+        disabled.__enter__()
+        try:
+            before = self._before(info, args, kwargs)
+        except Exception as exc:
+            self.internal_error(exc)
+            before = None
+        finally:
+            disabled.__exit__(None, None, None)
+        run = None if before is None else before[4]
+        self.depth += 1
+        start = _now()
+        try:
+            out = func(*args, **kwargs) if run is None else run(func, args, kwargs)
+        except BaseException as exc:
+            duration = _now() - start
+            self.depth -= 1
+            if before is not None:
+                self._after(info, kind, before, None, duration, exc)
+            raise
+        duration = _now() - start
+        self.depth -= 1
+        if before is not None:
+            self._after(info, kind, before, out, duration, None)
+        return out
+
+    def _before(self, info: OpInfo, args: tuple, kwargs: dict) -> tuple:
+        """Inputs (tensor, name, producer, version), display attributes and the user's location,
+        taken before the call."""
+        resolve = self.graph.resolve
+        params = info.params
+        count = len(params)
+        tensors: list[tuple[_Tensor, str, tuple[str, int, int], int | None]] = []
+        attrs: list[tuple[str, str]] = []
+        for position, value in enumerate(args):
+            if isinstance(value, _Tensor):
+                tensors.append(
+                    (
+                        value,
+                        params[position] if position < count else "",
+                        resolve(value),
+                        None if value.is_inference() else value._version,
+                    )
+                )
+            elif type(value) is list or type(value) is tuple:
+                base = params[position] if position < count else f"arg{position}"
+                plain = True
+                for index, item in enumerate(value):
+                    if isinstance(item, _Tensor):
+                        plain = False
+                        tensors.append(
+                            (
+                                item,
+                                f"{base}[{index}]",
+                                resolve(item),
+                                None if item.is_inference() else item._version,
+                            )
+                        )
+                if plain and len(attrs) < _MAX_ATTRS:
+                    attrs.append((base, _short(value)))
+            elif isinstance(value, _SCALARS) and len(attrs) < _MAX_ATTRS:
+                name = params[position] if position < count else f"arg{position}"
+                if not _is_default(info, name, value):
+                    attrs.append((name, _short(value)))
+        if kwargs:
+            for name, value in kwargs.items():
+                if isinstance(value, _Tensor):
+                    tensors.append(
+                        (
+                            value,
+                            name,
+                            resolve(value),
+                            None if value.is_inference() else value._version,
+                        )
+                    )
+                elif type(value) is list or type(value) is tuple:
+                    for index, item in enumerate(value):
+                        if isinstance(item, _Tensor):
+                            tensors.append(
+                                (
+                                    item,
+                                    f"{name}[{index}]",
+                                    resolve(item),
+                                    None if item.is_inference() else item._version,
+                                )
+                            )
+                elif (
+                    isinstance(value, _SCALARS)
+                    and len(attrs) < _MAX_ATTRS
+                    and not _is_default(info, name, value)
+                ):
+                    attrs.append((name, _short(value)))
+        # The user's frame: the first one outside torch and OpScope above the mode's handler.
+        frame = self._user_frame(sys._getframe(3))
+        if frame is None:
+            return tensors, attrs, "out" in kwargs, NO_LOCATION, None
+        return tensors, attrs, "out" in kwargs, self._locate(frame), self._sites.runner(frame)
+
+    def _after(
+        self,
+        info: OpInfo,
+        kind: str,
+        before: tuple,
+        out: Any,
+        duration: int,
+        exc: BaseException | None,
+    ) -> None:
+        disabled = _DisableTorchFunction()
+        disabled.__enter__()
+        grad = _is_grad_enabled()
+        if grad:
+            _set_grad_enabled(False)
+        try:
+            self._record(info, kind, before, out, duration, exc)
+        except Exception as error:
+            self.internal_error(error)
+        finally:
+            if grad:
+                _set_grad_enabled(True)
+            disabled.__exit__(None, None, None)
+
+    def _record(
+        self,
+        info: OpInfo,
+        kind: str,
+        before: tuple,
+        out: Any,
+        duration: int,
+        exc: BaseException | None,
+    ) -> None:
+        recorder = self.recorder
+        graph = self.graph
+        tensors, attrs, has_out, location, _run = before
+        seq = recorder.op_count
+        node = f"op:{seq}"
+        inputs = []
+        mutated: list[_Tensor] = []
+        mutated_ids: set[int] = set()
+        mutates: list[int] = []
+        writes = graph.writes
+        for slot, (t, name, producer, version) in enumerate(tensors):
+            shape = _shape_of(t)
+            dtype = _dtype_name(t.dtype)
+            inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
+            if writes:
+                writer = graph.later_writer(t, producer)
+                if writer is not None:
+                    inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+            if version is None:
+                changed = _writes_by_name(info, slot, name)
+            else:
+                changed = t._version != version
+            if changed and id(t) not in mutated_ids:
+                mutated.append(t)
+                mutated_ids.add(id(t))
+                mutates.append(slot)
+        outs = [] if exc is not None else _flatten(out)
+        if mutated:
+            out_ids = {id(o) for o in outs}
+            outs.extend(t for t in mutated if id(t) not in out_ids)
+        keep = recorder.keeps_values(info.name) if outs else False
+        summaries = []
+        values: dict[int, bytes] | None = {} if keep else None
+        full_write = info.full_write or has_out
+        input_ids = {id(t[0]) for t in tensors} if tensors else ()
+        for index, o in enumerate(outs):
+            producer = (node, index, seq)
+            if id(o) in mutated_ids:
+                initialized = graph.written(o, producer, full_write)
+            elif id(o) in input_ids:
+                initialized = not graph.is_uninitialized(o)
+            else:
+                graph.produced(o, producer, info.uninitialized)
+                initialized = not info.uninitialized and not graph.is_uninitialized(o)
+            stored = False
+            if keep and initialized:
+                data = stats.payload(o)
+                if data is not None:
+                    values[index] = data
+                    stored = True
+            summary = None
+            if info.rearranges and initialized and not mutated and len(tensors) == 1:
+                summary = self._rearranged(tensors[0][0], o, stored)
+            if summary is None:
+                summary = stats.summarize(o, initialized=initialized, has_value=stored)
+            if summary.numel >= _REUSE_NUMEL and initialized and not o.is_inference():
+                self._summaries.set(o, (o._version, seq, summary))
+            summaries.append(summary)
+        input_values = None
+        if recorder.keep_for_nonfinite(summaries):
+            values, input_values = self._keep_nonfinite(outs, summaries, values, tensors)
+        if info.value_read and exc is None and isinstance(out, (bool, int, float, complex)):
+            attrs = [*attrs, ("result", _short(out))]
+        recorder.add_op(
+            info.name,
+            "torch",
+            inputs,
+            summaries,
+            mutates=mutates,
+            duration_ns=duration,
+            error=None if exc is None else _describe_error(exc),
+            kind=kind,
+            attrs=attrs,
+            location=location,
+            values=values or None,
+            input_values=input_values,
+        )
+
+    def _keep_nonfinite(
+        self,
+        outs: list[_Tensor],
+        summaries: list[TensorSummary],
+        values: dict[int, bytes] | None,
+        tensors: list,
+    ) -> tuple[dict[int, bytes], dict[int, bytes] | None]:
+        """The run's first NaN/Inf op keeps its outputs' values (and, under a value budget, its
+        inputs'), whatever the value filter says."""
+        values = dict(values or {})
+        for index, o in enumerate(outs):
+            summary = summaries[index]
+            if index in values or not summary.initialized:
+                continue
+            data = stats.payload(o)
+            if data is not None:
+                values[index] = data
+                summaries[index] = dataclasses.replace(summary, has_value=True)
+        if self.recorder.max_value_bytes is None:
+            return values, None
+        input_values = {}
+        for slot, (t, *_rest) in enumerate(tensors):
+            data = stats.payload(t)
+            if data is not None:
+                input_values[slot] = data
+        return values, input_values
+
+    def _rearranged(self, source: _Tensor, out: _Tensor, stored: bool) -> TensorSummary | None:
+        """The summary of a reshaped view, copied from its input's when that is still valid.
+
+        A view with as many elements as its input (``view``, ``transpose``, ``permute``...) holds
+        the same values, so their statistics are equal; the input's summary is reused when the
+        input has not been written since it was summarised (version counter and storage writer).
+        """
+        cached = self._summaries.get(source)
+        if cached is None or source.is_inference() or source._version != cached[0]:
+            return None
+        _version, at_seq, summary = cached
+        if out.numel() != summary.numel:
+            return None
+        writer = self.graph.later_writer(source, ("", 0, at_seq)) if self.graph.writes else None
+        if writer is not None:
+            return None
+        return dataclasses.replace(
+            summary, shape=stats.shape_of(out), device=stats.device_of(out), has_value=stored
+        )
+
+    def record_opaque_call(
+        self, name: str, inputs: list[tuple[_Tensor, int | None]], output: Any
+    ) -> None:
+        """Record a whole call (a compiled module) as one opaque op from inputs to outputs."""
+        info = OpInfo(name, ())
+        disabled = _DisableTorchFunction()
+        disabled.__enter__()
+        try:
+            resolve = self.graph.resolve
+            tensors = [(t, "", resolve(t), version) for t, version in inputs]
+            before = (tensors, [], False, self._locate(sys._getframe(1)), None)
+        except Exception as exc:
+            self.internal_error(exc)
+            return
+        finally:
+            disabled.__exit__(None, None, None)
+        self._after(info, "opaque", before, output, 0, None)
+
+    def aten_info(self, func: Any) -> OpInfo:
+        """``OpInfo`` of an ATen overload seen by the region dispatch mode."""
+        info = self._aten_info.get(func)
+        if info is None:
+            try:
+                params = tuple(a.name for a in func._schema.arguments if not a.kwarg_only)
+            except Exception:
+                params = ()
+            info = self._aten_info[func] = OpInfo(str(func), params)
+        return info
+
+
+class _OpMode(TorchFunctionMode):
+    """Records every user-level torch call on the recording thread (metadata reads excluded)."""
+
+    def __init__(self, recording: TorchRecording) -> None:
+        super().__init__()
+        self.recording = recording
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        recording = self.recording
+        if kwargs is None:
+            kwargs = {}
+        info = describe(func)  # (the mode stack is per thread: only the recording thread's)
+        if info is not None:
+            return recording.call(func, info, args, kwargs, "op")
+        return func(*args, **kwargs)
+
+
+class _RegionMode(TorchDispatchMode):
+    """Records the ATen ops of an opaque region (a fused fast path, a TorchScript module)."""
+
+    def __init__(self, recording: TorchRecording) -> None:
+        super().__init__()
+        self.recording = recording
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        recording = self.recording
+        if kwargs is None:
+            kwargs = {}
+        if _get_ident() != recording.owner or recording.depth:
+            return func(*args, **kwargs)
+        # The region's code runs no Python untraced, so nothing may see these calls at the
+        # torch-function level either (the op mode would record them a second time).
+        with _DisableTorchFunction():
+            return recording.call(func, recording.aten_info(func), args, kwargs, "opaque")
+
+
+def _remove_function_mode(mode: TorchFunctionMode) -> None:
+    """Pop ``mode`` from this thread's torch-function stack, keeping any mode above it."""
+    above = []
+    try:
+        while torch._C._len_torch_function_stack() > 0:
+            top = torch._C._pop_torch_function_stack()
+            if top is mode:
+                break
+            above.append(top)
+    finally:
+        for other in reversed(above):
+            torch._C._push_on_torch_function_stack(other)
+
+
+def _flatten(out: Any) -> list[_Tensor]:
+    if isinstance(out, _Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        found = []
+        for item in out:
+            if isinstance(item, _Tensor):
+                found.append(item)
+            elif isinstance(item, (tuple, list)):
+                found.extend(x for x in item if isinstance(x, _Tensor))
+        return found
+    return []
+
+
+def _writes_by_name(info: OpInfo, slot: int, name: str) -> bool:
+    """Whether an op writes an input that has no version counter (inference tensors)."""
+    if name == "out":
+        return True
+    if slot != 0:
+        return False
+    method = info.name.rpartition(".")[2]
+    if method in _INPLACE_DUNDERS:
+        return True
+    return method.endswith("_") and not method.endswith("__")
+
+
+def _is_default(info: OpInfo, name: str, value: Any) -> bool:
+    for param, default in info.defaults:
+        if param == name:
+            return type(value) is type(default) and value == default
+    return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_ATTR_CHARS else text[: _MAX_ATTR_CHARS - 1] + "…"
+
+
+def _describe_error(exc: BaseException) -> str:
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
