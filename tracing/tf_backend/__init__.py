@@ -65,7 +65,7 @@ class TFBackend:
         self.recorder = recorder
         self.tf = internals
         self.internal_dirs: list[str] = [_TRACING_DIR + os.sep]
-        tensors = TensorReader(internals.tf.dtypes.as_dtype)
+        tensors = TensorReader()
         self.keras = KerasScopes(recorder, internals.tf.executing_eagerly)
         self.variables = VariableNames(recorder, internals.resource_variable, self.keras)
         self.functions = FunctionGraphs(recorder, internals, self.variables, self.internal_dirs)

@@ -69,6 +69,8 @@ def probe(tf: ModuleType) -> TFInternals:
             getattr(op_callbacks, name)
         for name in ("quick_execute", "execute_with_callbacks"):
             getattr(execute, name)
+        for name in ("_id", "_numpy", "_shape_tuple", "_datatype_enum"):
+            getattr(ops.EagerTensor, name)
     except (ImportError, AttributeError) as exc:
         raise RecordingError(
             f"OpScope cannot record TensorFlow {version}: its private op-callback API is missing "

@@ -265,9 +265,9 @@ class EagerOps:
         pairs = []
         for i in range(0, len(attrs) - 1, 2):
             key, value = attrs[i], attrs[i + 1]
-            if key in _DTYPE_ATTRS and isinstance(value, int):
-                text = self._tensors.dtype_name(value)
-            elif isinstance(value, (bool, int, float, str)):
+            if key in _DTYPE_ATTRS:
+                continue  # the dtypes are on the op's inputs and outputs already
+            if isinstance(value, (bool, int, float, str)):
                 text = str(value)
             elif isinstance(value, bytes):
                 text = value.decode(errors="replace")

@@ -44,8 +44,7 @@ class DtypeInfo(NamedTuple):
 class TensorReader:
     """Turns eager tensors into ``TensorSummary`` rows and value payloads."""
 
-    def __init__(self, as_dtype: Any) -> None:
-        self._as_dtype = as_dtype
+    def __init__(self) -> None:
         self._dtypes: dict[int, DtypeInfo] = {}
         self._devices: dict[str, str] = {}
 
@@ -56,16 +55,6 @@ class TensorReader:
         if info is None:
             info = self._dtypes[enum] = _describe_dtype(tensor.dtype)
         return info
-
-    def dtype_name(self, enum: int) -> str:
-        """Name of a dtype given as its enum (as op attrs carry dtypes)."""
-        info = self._dtypes.get(enum)
-        if info is None:
-            try:
-                info = self._dtypes[enum] = _describe_dtype(self._as_dtype(enum))
-            except (TypeError, ValueError):
-                return str(enum)
-        return info.name
 
     def device(self, tensor: Any) -> str:
         """``cpu``, ``gpu:0``... from TensorFlow's long device string."""
@@ -82,14 +71,14 @@ class TensorReader:
         device = self.device(tensor)
         if not info.numeric:
             return TensorSummary(shape, info.name, device), None
-        array = tensor.numpy()
+        array = tensor._numpy()  # a read-only view of a CPU tensor: ``numpy()`` would copy it
         return fast_summary(array, info.name, device), array if info.storable else None
 
     def value(self, tensor: Any) -> bytes | None:
         """The tensor's value as payload bytes, or None when the trace cannot store it."""
         if not self.dtype_info(tensor).storable:
             return None
-        return payloads.encode(tensor.numpy())
+        return payloads.encode(tensor._numpy())
 
 
 def fast_summary(
