@@ -17,6 +17,7 @@ set): it only notes the Keras layer path, for the graph walk in ``functions.py``
 from __future__ import annotations
 
 import dataclasses
+import sys
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ class EagerOps:
         first_id: int,
     ) -> None:
         self._recorder = recorder
+        self._stacks = recorder.stacks
         self._context = context
         self._tensors = tensors
         self._variables = variables
@@ -195,6 +197,7 @@ class EagerOps:
             "tensorflow",
             rows,
             summaries,
+            location=self._locate(),
             mutates=mutates,
             kind=kind,
             attrs=attr_pairs,
@@ -204,6 +207,25 @@ class EagerOps:
         )
         if len(producers) > self._prune_at:
             self._prune()
+
+    def _locate(self) -> Any:
+        """The user's location of the op being recorded (``StackInterner.locate``'s answer).
+
+        Inside a Keras layer call the walk stops at the layer's wrapper frame when it meets no
+        user code before it: the op then has the layer call's location, computed once per call.
+        Keras stacks are deep, so this saves most of the walk for ops inside built-in layers.
+        """
+        stacks = self._stacks
+        boundary, depth = self._keras.boundary()
+        frame = sys._getframe(3)  # the code that ran the op (callback → _record → _locate)
+        internal = stacks.is_internal
+        while frame is not None:
+            if frame is boundary:
+                return self._keras.location_at(depth, stacks.locate)
+            if not internal(frame.f_code):
+                return stacks.locate(frame)
+            frame = frame.f_back
+        return stacks.locate(None)
 
     def _input_values(self, inputs: Any, rows: list[tuple]) -> dict[int, bytes]:
         """Payloads of the inputs (by slot) of the first NaN/Inf op, for the value budget."""

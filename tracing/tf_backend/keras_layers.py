@@ -34,6 +34,10 @@ class KerasScopes:
         self._recorder = recorder
         self._executing_eagerly = executing_eagerly
         self._stack: list[str] = []
+        self._frames: list[Any] = []
+        """The wrapper's own frame for each layer call on the stack (location boundaries)."""
+        self._locations: list[Any] = []
+        """The user location of each layer call, computed on its first op (None until then)."""
         self._roots: weakref.WeakSet[Any] = weakref.WeakSet()
         """Layers called at the top of the stack: their ``variables`` name the handles."""
         self._variable_paths: dict[int, tuple[Any, str]] = {}
@@ -43,6 +47,24 @@ class KerasScopes:
         self._original: Any = None
         self._wrapper: Any = None
         self.active = False
+
+    def boundary(self) -> tuple[Any, int] | tuple[None, int]:
+        """``(frame, depth)`` of the innermost layer call's wrapper frame (None outside layers).
+
+        Every op issued inside that call without passing through user code has the call's own
+        user location, which ``location_at`` caches for the length of the call.
+        """
+        frames = self._frames
+        if not frames:
+            return None, -1
+        return frames[-1], len(frames) - 1
+
+    def location_at(self, depth: int, locate: Any) -> Any:
+        """The user location of the layer call at ``depth``, computed with ``locate`` once."""
+        location = self._locations[depth]
+        if location is None:
+            location = self._locations[depth] = locate(self._frames[depth])
+        return location
 
     def current_path(self) -> str | None:
         """Path of the Keras layer being called now on the recording thread, None outside."""
@@ -107,6 +129,9 @@ class KerasScopes:
         original = Layer.__dict__["__call__"]
         scopes = self
         stack = self._stack
+        frames = self._frames
+        locations = self._locations
+        get_frame = sys._getframe
         owner = self._owner
         recorder = self._recorder
         executing_eagerly = self._executing_eagerly
@@ -126,10 +151,14 @@ class KerasScopes:
             if executing_eagerly() and not _is_symbolic(args, kwargs, symbolic):
                 call_id = recorder.enter_module(path, type(layer).__name__, "tensorflow")
             stack.append(path)
+            frames.append(get_frame())
+            locations.append(None)
             try:
                 return original(layer, *args, **kwargs)
             finally:
                 stack.pop()
+                frames.pop()
+                locations.pop()
                 if call_id >= 0:
                     recorder.exit_module(call_id)
 
@@ -143,6 +172,8 @@ class KerasScopes:
         """Restore the original ``Layer.__call__`` (a wrapper left elsewhere passes through)."""
         self.active = False
         self._stack.clear()
+        self._frames.clear()
+        self._locations.clear()
         self._roots = weakref.WeakSet()
         layer_class = self._layer_class
         if layer_class is None:
