@@ -21,6 +21,9 @@ are not recorded either); an op that raises is not recorded (the callback runs a
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
 import os
 import sys
 from types import ModuleType
@@ -45,6 +48,10 @@ KERAS_LAYER_MODULE = "keras.src.layers.layer"
 
 INTERNAL_PACKAGES = ("tensorflow", "keras", "tf_keras", "optree", "tree", "absl", "ml_dtypes")
 """Packages whose frames are never an op's user location (when they are imported)."""
+
+INTERNAL_STDLIB = (contextlib, copy, functools)
+"""Standard-library plumbing TensorFlow and Keras call through (context managers, deep copies,
+wrappers): an op issued from these files belongs to the caller above them."""
 
 _TRACING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -94,6 +101,10 @@ class TFBackend:
         for name in INTERNAL_PACKAGES:
             if name in sys.modules:
                 self._add_internal(name)
+        for module in INTERNAL_STDLIB:
+            path = os.path.abspath(module.__file__)
+            recorder.add_internal_dir(path)
+            self.internal_dirs.append(path)
         try:
             if recorder.tf_function_mode == "debug":
                 self._previous_run_eagerly = bool(self.tf.functions_run_eagerly())
