@@ -84,7 +84,9 @@ class TFBackend:
             self.functions,
             self.keras,
             first_id=self._next_tensor_id(),
+            deferred=not _other_backend_may_record(recorder),
         )
+        self.keras.events = self.eager
         self._watcher = ImportWatcher()
         self._callback_added = False
         self._previous_execute: Any = None
@@ -110,6 +112,9 @@ class TFBackend:
                 self._previous_run_eagerly = bool(self.tf.functions_run_eagerly())
                 self.tf.run_functions_eagerly(True)
             self._watch_keras()
+            if self.eager.queue.deferred and "torch" in recorder.frameworks:
+                self._watcher.when_imported("torch", self._on_torch)
+                self._watcher.install()
             self._previous_execute = self.tf.execute.execute
             self.tf.op_callbacks.add_op_callback(self.eager.callback)
             self._callback_added = True
@@ -154,11 +159,20 @@ class TFBackend:
             return  # Keras on another backend: its layers run no TensorFlow ops
         self.keras.install(layer_module)
 
+    def _on_torch(self, _module: ModuleType) -> None:
+        """PyTorch joins the timeline: its ops are numbered as they run, so stop queueing."""
+        self.eager.flush()
+        self.eager.queue.deferred = False
+
     def stop(self) -> None:
-        """Remove the callback, the Keras wrapper and restore the function mode."""
+        """Replay queued ops; remove the callback, the Keras wrapper; restore the function mode."""
         errors: list[BaseException] = []
         self._watcher.uninstall()
         self.eager.pending = None
+        try:
+            self.eager.flush()
+        except Exception as exc:
+            errors.append(exc)
         if self._callback_added:
             try:
                 self._remove_callback()
@@ -191,6 +205,11 @@ class TFBackend:
             and execute.execute is not execute.quick_execute
         ):
             execute.execute = execute.quick_execute
+
+
+def _other_backend_may_record(recorder: Recorder) -> bool:
+    """True when PyTorch is imported and recorded too: its ops then share the timeline."""
+    return "torch" in recorder.frameworks and "torch" in sys.modules
 
 
 def _initializing(module: ModuleType) -> bool:

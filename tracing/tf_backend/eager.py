@@ -16,12 +16,12 @@ set): it only notes the Keras layer path, for the graph walk in ``functions.py``
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import weakref
+from math import prod
 from typing import TYPE_CHECKING, Any
 
-from tracing import payloads
+from tracing.tf_backend.events import EventQueue
 from tracing.tf_backend.functions import WRITER_PREFIXES, CalledFunction
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class EagerOps:
         functions: FunctionGraphs,
         keras: KerasScopes,
         first_id: int,
+        *,
+        deferred: bool = True,
     ) -> None:
         self._recorder = recorder
         self._stacks = recorder.stacks
@@ -73,6 +75,9 @@ class EagerOps:
         """A hook to run before the next op (installs the Keras wrapper once Keras is ready)."""
         self.enabled = True
         self.error: BaseException | None = None
+        self.queue = EventQueue(recorder, tensors, deferred=deferred)
+        """Recorder calls waiting to be replayed (``events.py``)."""
+        self.queue.on_error = self._fail
 
     def callback(
         self,
@@ -97,15 +102,37 @@ class EagerOps:
         try:
             self._record(op_type, inputs, attrs, outputs)
         except Exception as exc:  # a recorder bug must not break the traced program
-            self.enabled = False
-            self.error = exc
-            self._recorder.warn(
-                f"OpScope stopped recording TensorFlow ops after an internal error "
-                f"({type(exc).__name__}: {exc}); the program's results are not affected"
-            )
+            self._fail(exc)
         finally:
             self._busy = False
         return None
+
+    def enter_module(self, path: str, type_name: str) -> int:
+        """A Keras layer call begins (queued in order with the ops); -1 when not recording."""
+        if not self.enabled:
+            return -1
+        return self.queue.enter_module(path, type_name)
+
+    def exit_module(self, token: int) -> None:
+        """The layer call ``enter_module`` returned ``token`` for has returned or raised."""
+        if token >= 0 and self.enabled:
+            self.queue.exit_module(token)
+
+    def flush(self) -> None:
+        """Replay every queued event into the recorder now."""
+        if self.enabled:
+            self.queue.replay()
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.enabled:
+            return
+        self.enabled = False
+        self.error = exc
+        self.queue.discard()
+        self._recorder.warn(
+            f"OpScope stopped recording TensorFlow ops after an internal error "
+            f"({type(exc).__name__}: {exc}); the program's results are not affected"
+        )
 
     def _note_construction(self, graph: Any, op_name: Any, outputs: Any, path: str) -> None:
         # ``op_name`` is the name asked for (``x`` for a Const); the outputs know the real one.
@@ -140,10 +167,8 @@ class EagerOps:
         else:
             attr_pairs = self._attr_pairs(op_type, attrs) if attrs else ()
             writes = frozenset(range(len(inputs))) if op_type.startswith(WRITER_PREFIXES) else None
-        recorder = self._recorder
-        seq = recorder.op_count
-        node_id = f"op:{seq}"
-        tensors = self._tensors
+        queue = self.queue
+        node_id = f"op:{queue.next_seq}"
         producers = self._producers
         rows = []
         mutates = []
@@ -170,43 +195,30 @@ class EagerOps:
                 mutates.append(slot)
                 writers[tensor_id] = node_id
             rows.append((slot, "", source, 0, (), "resource", edge_kind))
-        summaries = []
-        arrays = []
-        nonfinite = False
+        outputs = tuple(outputs)
+        dtype_info = self._tensors.dtype_info
         ref = weakref.ref
+        elements = 0
         for index, tensor in enumerate(outputs):
-            summary, array = tensors.summarize(tensor)
-            summaries.append(summary)
-            arrays.append(array)
-            if summary.nan_count or summary.inf_count:
-                nonfinite = True
-            producers[tensor._id] = (node_id, index, ref(tensor), summary.shape, summary.dtype)
-        values: dict[int, bytes] | None = None
-        input_values: dict[int, bytes] | None = None
-        first_nonfinite = nonfinite and recorder.keep_for_nonfinite(summaries)
-        if first_nonfinite or recorder.keeps_values(op_type):
-            values = {}
-            for index, array in enumerate(arrays):
-                if array is not None:
-                    values[index] = payloads.encode(array)
-                    summaries[index] = dataclasses.replace(summaries[index], has_value=True)
-            if first_nonfinite and recorder.max_value_bytes is not None:
-                input_values = self._input_values(inputs, rows)
-        recorder.add_op(
-            op_type,
-            "tensorflow",
-            rows,
-            summaries,
-            location=self._locate(),
-            mutates=mutates,
-            kind=kind,
-            attrs=attr_pairs,
-            graph_id=graph_id,
-            values=values,
-            input_values=input_values,
-        )
+            shape = tensor._shape_tuple()
+            info = dtype_info(tensor)
+            producers[tensor._id] = (node_id, index, ref(tensor), shape, info.name)
+            elements += prod(shape)
+        location = self._locate()
         if len(producers) > self._prune_at:
             self._prune()
+        queue.add_op(
+            op_type,
+            rows,
+            outputs,
+            elements,
+            location,
+            mutates,
+            kind,
+            attr_pairs,
+            graph_id,
+            tuple(inputs) if queue.keep_inputs else None,
+        )
 
     def _locate(self) -> Any:
         """The user's location of the op being recorded (``StackInterner.locate``'s answer).
@@ -226,16 +238,6 @@ class EagerOps:
                 return stacks.locate(frame)
             frame = frame.f_back
         return stacks.locate(None)
-
-    def _input_values(self, inputs: Any, rows: list[tuple]) -> dict[int, bytes]:
-        """Payloads of the inputs (by slot) of the first NaN/Inf op, for the value budget."""
-        by_slot = {}
-        for row in rows:
-            slot = row[0]
-            payload = self._tensors.value(inputs[slot])
-            if payload is not None:
-                by_slot[slot] = payload
-        return by_slot
 
     def _name(self, raw_type: Any) -> tuple[str, bool]:
         name = raw_type.decode() if isinstance(raw_type, bytes) else str(raw_type)
@@ -265,9 +267,9 @@ class EagerOps:
         index = self._source_counts[kind]
         self._source_counts[kind] = index + 1
         node = f"src:{kind}:{index}"
-        summary, _ = self._tensors.summarize(tensor)
-        self._recorder.add_source(node, kind, f"{kind}_{index}", summary.shape, info.name, summary)
-        self._producers[tensor._id] = (node, 0, weakref.ref(tensor), summary.shape, info.name)
+        self.queue.add_source(node, kind, f"{kind}_{index}", tensor, info.name)
+        shape = tensor._shape_tuple()
+        self._producers[tensor._id] = (node, 0, weakref.ref(tensor), shape, info.name)
         return node
 
     def _attr_pairs(self, op_type: str, attrs: Any) -> tuple[tuple[str, str], ...]:

@@ -43,6 +43,9 @@ class KerasScopes:
         self._variable_paths: dict[int, tuple[Any, str]] = {}
         """Resource-handle id → (weak ref to the tf.Variable, Keras variable path)."""
         self._owner = recorder.owner_thread
+        self.events: Any = recorder
+        """Where layer calls are reported: ``enter_module(path, type_name) -> token`` and
+        ``exit_module(token)`` (the eager capture's queue, so they stay in order with its ops)."""
         self._layer_class: type | None = None
         self._original: Any = None
         self._wrapper: Any = None
@@ -133,7 +136,7 @@ class KerasScopes:
         locations = self._locations
         get_frame = sys._getframe
         owner = self._owner
-        recorder = self._recorder
+        events = self.events
         executing_eagerly = self._executing_eagerly
         get_ident = threading.get_ident
 
@@ -149,7 +152,7 @@ class KerasScopes:
                 scopes._roots.add(layer)
             call_id = -1
             if executing_eagerly() and not _is_symbolic(args, kwargs, symbolic):
-                call_id = recorder.enter_module(path, type(layer).__name__, "tensorflow")
+                call_id = events.enter_module(path, type(layer).__name__)
             stack.append(path)
             frames.append(get_frame())
             locations.append(None)
@@ -160,7 +163,7 @@ class KerasScopes:
                 frames.pop()
                 locations.pop()
                 if call_id >= 0:
-                    recorder.exit_module(call_id)
+                    events.exit_module(call_id)
 
         self._layer_class = Layer
         self._original = original

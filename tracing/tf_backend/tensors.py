@@ -25,6 +25,9 @@ _CHUNK = 1 << 20
 """Elements per pass when summarising a large tensor (bounds the float64 scratch to 8 MiB)."""
 
 
+BATCH_ELEMENTS = 1 << 16
+"""Float32 tensors up to this size are summarised together (``batch_float32``)."""
+
 _CANCELLATION = 1e-6
 """Below this variance-to-mean² ratio the one-pass variance loses digits; recompute it."""
 
@@ -73,6 +76,38 @@ class TensorReader:
             return TensorSummary(shape, info.name, device), None
         array = tensor._numpy()  # a read-only view of a CPU tensor: ``numpy()`` would copy it
         return fast_summary(array, info.name, device), array if info.storable else None
+
+    def batch_summaries(self, tensors: list[Any]) -> list[tuple[TensorSummary, np.ndarray | None]]:
+        """``summarize`` of each tensor, in order; small float32 tensors are summarised together.
+
+        Most tensors of an eager program are small: a handful of numpy reductions over all of
+        them at once (``batch_float32``) costs far less than ten per tensor.
+        """
+        results: list[Any] = [None] * len(tensors)
+        dtype_info, device_of = self.dtype_info, self.device
+        batched: list[int] = []
+        arrays: list[np.ndarray] = []
+        devices: list[str] = []
+        for position, tensor in enumerate(tensors):
+            info = dtype_info(tensor)
+            if not info.numeric:
+                shape = tensor._shape_tuple()
+                results[position] = (TensorSummary(shape, info.name, device_of(tensor)), None)
+                continue
+            array = tensor._numpy()
+            if info.name == "float32" and 0 < array.size <= BATCH_ELEMENTS:
+                batched.append(position)
+                arrays.append(array)
+                devices.append(device_of(tensor))
+            else:
+                summary = fast_summary(array, info.name, device_of(tensor))
+                results[position] = (summary, array if info.storable else None)
+        if arrays:
+            for position, array, summary in zip(
+                batched, arrays, batch_float32(arrays, devices), strict=True
+            ):
+                results[position] = (summary, array)
+        return results
 
     def value(self, tensor: Any) -> bytes | None:
         """The tensor's value as payload bytes, or None when the trace cannot store it."""
@@ -128,6 +163,41 @@ def fast_summary(
         std=std,
         has_value=has_value,
     )
+
+
+def batch_float32(arrays: list[np.ndarray], devices: list[str]) -> list[TensorSummary]:
+    """``fast_summary`` of each non-empty float32 array, with one set of reductions for all.
+
+    The arrays are laid end to end; ``reduceat`` gives each one's min, max, sum and sum of
+    squares (in float64, summed pairwise within each array as ``np.add.reduce`` does). Arrays
+    holding NaN/Inf, or whose one-pass variance cancels, are summarised one by one instead.
+    """
+    sizes = [array.size for array in arrays]
+    starts = np.zeros(len(arrays), np.intp)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    flat = np.concatenate(arrays, axis=None)
+    lows = np.minimum.reduceat(flat, starts).tolist()
+    highs = np.maximum.reduceat(flat, starts).tolist()
+    wide = flat.astype(np.float64)
+    sums = np.add.reduceat(wide, starts).tolist()
+    np.multiply(wide, wide, out=wide)
+    squares = np.add.reduceat(wide, starts).tolist()
+    isfinite, sqrt = math.isfinite, math.sqrt
+    summaries = []
+    for array, device, count, lo, hi, total, square in zip(
+        arrays, devices, sizes, lows, highs, sums, squares, strict=True
+    ):
+        mean = total / count
+        spread = square - count * mean * mean
+        if not (isfinite(lo) and isfinite(hi)) or spread <= _CANCELLATION * count * mean * mean:
+            summaries.append(fast_summary(array, "float32", device))
+            continue
+        summaries.append(
+            TensorSummary(
+                array.shape, "float32", device, min=lo, max=hi, mean=mean, std=sqrt(spread / count)
+            )
+        )
+    return summaries
 
 
 def _describe_dtype(dtype: Any) -> DtypeInfo:
