@@ -61,8 +61,11 @@ class EagerOps:
         self._keras = keras
         self._first_id = first_id
         """Tensors with a smaller ``_id`` existed before the recording: they are inputs."""
-        self._producers: dict[int, tuple[str, int, Any, tuple[int, ...], str]] = {}
-        """Tensor id → (node id, output index, weak ref, shape, dtype name)."""
+        self._producers: dict[int, tuple[str, int, tuple[int, ...], str]] = {}
+        """Tensor id → (node id, output index, shape, dtype name). Plain values only, so the
+        garbage collector stops tracking the entries (fewer full collections)."""
+        self._alive: dict[int, Any] = {}
+        """Tensor id → weak reference to the tensor, to forget the producers of dead tensors."""
         self._handles: dict[int, str] = {}
         """Resource-handle tensor id → the node it stands for (a variable, or its producer)."""
         self._prune_at = _MIN_PRUNE
@@ -179,13 +182,13 @@ class EagerOps:
             handle = handles.get(tensor_id)
             if handle is None:
                 entry = producers.get(tensor_id)
-                if entry is not None and entry[4] != "resource":
-                    rows.append((slot, "", entry[0], entry[1], entry[3], entry[4], "data"))
+                if entry is not None and entry[3] != "resource":
+                    rows.append((slot, "", entry[0], entry[1], entry[2], entry[3], "data"))
                     continue
                 handle = self._unknown_input(tensor, entry)
                 if handle is None:  # a plain tensor, now declared as a source node
                     entry = producers[tensor_id]
-                    rows.append((slot, "", entry[0], 0, entry[3], entry[4], "data"))
+                    rows.append((slot, "", entry[0], 0, entry[2], entry[3], "data"))
                     continue
             source = writers.get(tensor_id)
             edge_kind = "write"
@@ -197,12 +200,14 @@ class EagerOps:
             rows.append((slot, "", source, 0, (), "resource", edge_kind))
         outputs = tuple(outputs)
         dtype_info = self._tensors.dtype_info
+        alive = self._alive
         ref = weakref.ref
         elements = 0
         for index, tensor in enumerate(outputs):
             shape = tensor._shape_tuple()
-            info = dtype_info(tensor)
-            producers[tensor._id] = (node_id, index, ref(tensor), shape, info.name)
+            tensor_id = tensor._id
+            producers[tensor_id] = (node_id, index, shape, dtype_info(tensor).name)
+            alive[tensor_id] = ref(tensor)
             elements += prod(shape)
         location = self._locate()
         if len(producers) > self._prune_at:
@@ -269,7 +274,8 @@ class EagerOps:
         node = f"src:{kind}:{index}"
         self.queue.add_source(node, kind, f"{kind}_{index}", tensor, info.name)
         shape = tensor._shape_tuple()
-        self._producers[tensor._id] = (node, 0, weakref.ref(tensor), shape, info.name)
+        self._producers[tensor._id] = (node, 0, shape, info.name)
+        self._alive[tensor._id] = weakref.ref(tensor)
         return node
 
     def _attr_pairs(self, op_type: str, attrs: Any) -> tuple[tuple[str, str], ...]:
@@ -304,6 +310,8 @@ class EagerOps:
 
     def _prune(self) -> None:
         """Forget producers of tensors that no longer exist (ids are never reused)."""
-        alive = {key: entry for key, entry in self._producers.items() if entry[2]() is not None}
-        self._producers = alive
+        alive = {key: ref for key, ref in self._alive.items() if ref() is not None}
+        producers = self._producers
+        self._producers = {key: producers[key] for key in alive}
+        self._alive = alive
         self._prune_at = max(_MIN_PRUNE, 2 * len(alive))

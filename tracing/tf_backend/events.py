@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tracing.stacks import Location
     from tracing.tf_backend.tensors import TensorReader
 
-MAX_EVENTS = 512
+MAX_EVENTS = 64
 """Replay the queue once it holds this many events."""
 
 MAX_ELEMENTS = 1 << 22
