@@ -69,6 +69,9 @@ class EagerOps:
         self._handles: dict[int, str] = {}
         """Resource-handle tensor id → the node it stands for (a variable, or its producer)."""
         self._prune_at = _MIN_PRUNE
+        self._internal_code: set[Any] = set()
+        """Code objects ``StackInterner.is_internal`` said are framework code. Directories are
+        only ever added to the internal ones, so a yes stays a yes (a no is asked again)."""
         self._writers: dict[int, str] = {}
         self._names: dict[Any, tuple[str, bool]] = {}
         self._attr_cache: dict[Any, tuple[tuple[str, str], ...]] = {}
@@ -235,12 +238,15 @@ class EagerOps:
         stacks = self._stacks
         boundary, depth = self._keras.boundary()
         frame = sys._getframe(3)  # the code that ran the op (callback → _record → _locate)
-        internal = stacks.is_internal
+        internal_code = self._internal_code
         while frame is not None:
             if frame is boundary:
                 return self._keras.location_at(depth, stacks.locate)
-            if not internal(frame.f_code):
-                return stacks.locate(frame)
+            code = frame.f_code
+            if code not in internal_code:
+                if not stacks.is_internal(code):
+                    return stacks.locate(frame)
+                internal_code.add(code)
             frame = frame.f_back
         return stacks.locate(None)
 

@@ -132,9 +132,14 @@ class EventQueue:
     def _replay(self, events: list[tuple]) -> None:
         recorder = self._recorder
         call_ids = self._call_ids
-        summaries = self._tensors.batch_summaries(
-            [tensor for event in events if event[0] == OP for tensor in event[3]]
-        )
+        tensors: list[Any] = []
+        for event in events:
+            tag = event[0]
+            if tag == OP:
+                tensors.extend(event[3])
+            elif tag == SOURCE:
+                tensors.append(event[4])
+        summaries = self._tensors.batch_summaries(tensors)
         position = 0
         for event in events:
             tag = event[0]
@@ -147,8 +152,9 @@ class EventQueue:
             elif tag == EXIT:
                 recorder.exit_module(call_ids.pop(event[1], -1))
             else:
-                _, node_id, kind, name, tensor, dtype = event
-                summary, _ = self._tensors.summarize(tensor)
+                _, node_id, kind, name, _tensor, dtype = event
+                summary = summaries[position][0]
+                position += 1
                 recorder.add_source(node_id, kind, name, summary.shape, dtype, summary)
 
     def _emit_op(self, event: tuple, outputs: list[tuple[Any, Any]]) -> None:

@@ -137,7 +137,7 @@ def fast_summary(
         wide = flat if flat.dtype == np.float64 else flat.astype(np.float64)
         mean = float(np.add.reduce(wide)) / count
         squares = float(np.dot(wide, wide)) - count * mean * mean  # one pass...
-        if squares <= _CANCELLATION * count * mean * mean:  # ...unless it cancels: two passes
+        if squares < _CANCELLATION * count * mean * mean:  # ...unless it cancels: two passes
             centred = wide - mean
             squares = float(np.dot(centred, centred))
     else:  # large tensors: two passes in chunks, so the float64 copies stay small
@@ -188,8 +188,13 @@ def batch_float32(arrays: list[np.ndarray], devices: list[str]) -> list[TensorSu
         arrays, devices, sizes, lows, highs, sums, squares, strict=True
     ):
         mean = total / count
-        spread = square - count * mean * mean
-        if not (isfinite(lo) and isfinite(hi)) or spread <= _CANCELLATION * count * mean * mean:
+        if count == 1:
+            spread = 0.0  # exact, where the one-pass formula may round
+        else:
+            spread = square - count * mean * mean
+            if spread < _CANCELLATION * count * mean * mean:  # cancels: two passes instead
+                spread = -1.0
+        if spread < 0.0 or not (isfinite(lo) and isfinite(hi)):
             summaries.append(fast_summary(array, "float32", device))
             continue
         summaries.append(
