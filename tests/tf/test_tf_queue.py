@@ -1,0 +1,165 @@
+"""The eager capture queues ops and replays them in batches: the trace must not show it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("tensorflow")
+
+import numpy as np
+import tensorflow as tf
+
+import tracing
+import tracing.tf_backend
+from tests.tf import programs
+from tracing.summaries import summarize_array
+from tracing.tf_backend import events
+from tracing.tf_backend.tensors import batch_float32
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _record(path, model, batch, **options):
+    with tracing.record(path, values=True, **options):
+        output = model(batch)
+        total = programs.eager_with_nan(batch)
+        again = model(batch * 0.5)
+    return tracing.load(path), (output.numpy(), total.numpy(), again.numpy())
+
+
+def _content(trace):
+    ops = [
+        (
+            op.seq,
+            op.op_type,
+            op.module_path,
+            op.module_call,
+            op.call_id,
+            op.file,
+            op.line,
+            op.stack_id,
+            op.inputs,
+            op.outputs,
+            op.mutates,
+            op.kind,
+        )
+        for op in trace.ops
+    ]
+    values = [
+        trace.value(op.seq, index).tobytes()
+        for op in trace.ops
+        for index, out in enumerate(op.outputs)
+        if out.has_value
+    ]
+    first = trace.first_nonfinite()
+    sources = sorted(trace.source_nodes, key=lambda node: node.node_id)  # declared in any order
+    return ops, trace.module_calls, sources, trace.events, values, first.seq
+
+
+def test_queued_recording_writes_the_same_trace_as_op_by_op(tmp_path, monkeypatch):
+    monkeypatch.setattr(events, "MAX_EVENTS", 16)  # several batches, some ending mid-layer
+    model, batch = programs.subclassed_model(), programs.inputs()
+    model(batch)  # variables exist before both recordings
+    queued, queued_results = _record(tmp_path / "queued.opscope", model, batch)
+    monkeypatch.setattr(tracing.tf_backend, "_other_backend_may_record", lambda _r: True)
+    direct, direct_results = _record(tmp_path / "direct.opscope", model, batch)
+    for a, b in zip(queued_results, direct_results, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert len(queued.ops) > 3 * events.MAX_EVENTS
+    assert _content(queued) == _content(direct)
+
+
+def test_ops_queued_before_the_block_raises_are_in_the_trace(tmp_path, monkeypatch):
+    monkeypatch.setattr(events, "MAX_EVENTS", 10_000)
+    x = programs.inputs()
+    with pytest.raises(ZeroDivisionError), tracing.record(tmp_path / "t.opscope"):
+        y = tf.sin(x)
+        tf.exp(y)
+        1 / 0  # noqa: B018
+    trace = tracing.load(tmp_path / "t.opscope")
+    assert [op.op_type for op in trace.ops] == ["Sin", "Exp"]
+    assert trace.ops[1].inputs[0].source == "op:0"
+
+
+def test_large_outputs_are_replayed_without_waiting_for_a_full_batch(tmp_path, monkeypatch):
+    replays = []
+    original = events.EventQueue.replay
+
+    def counting(queue):
+        replays.append(queue.queued_ops)
+        original(queue)
+
+    monkeypatch.setattr(events.EventQueue, "replay", counting)
+    big = tf.ones((events.MAX_ELEMENTS,))
+    with tracing.record(tmp_path / "t.opscope", frameworks=("tensorflow",)):
+        tf.sin(big)
+        tf.cos(big)
+    assert replays[0] == 1  # the first big output was replayed at once
+    trace = tracing.load(tmp_path / "t.opscope")
+    assert trace.ops[0].outputs[0].mean == pytest.approx(np.sin(1.0))
+
+
+def test_ops_stay_in_order_when_torch_is_imported_inside_the_block(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("tracing.torch_backend")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import tensorflow as tf
+        import tracing
+        assert "torch" not in sys.modules
+        with tracing.record({str(tmp_path / "t.opscope")!r}):
+            a = tf.constant([1.0, 2.0]) * 2.0
+            import torch
+            b = torch.ones(2) + 1
+            c = a + 1.0
+        trace = tracing.load({str(tmp_path / "t.opscope")!r})
+        frameworks = [op.framework for op in trace.ops]
+        print(frameworks)
+        assert frameworks[0] == "tensorflow" and frameworks[-1] == "tensorflow"
+        assert "torch" in frameworks[1:-1] and "tensorflow" not in frameworks[1:-1]
+        assert trace.ops[-1].inputs[0].source == f"op:{{trace.ops[0].seq}}"
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+ARRAYS = [
+    np.random.default_rng(0).standard_normal((4, 64)).astype(np.float32),
+    np.array(3.5, np.float32),
+    np.zeros(64, np.float32),
+    np.full(100, 3.3, np.float32),
+    np.array([1e8 + 1, 1e8 + 2, 1e8 + 3], np.float32),
+    np.float32(1e4) + np.float32(1e-3) * np.random.default_rng(4).standard_normal(1000, np.float32),
+    np.array([np.nan, 1.0, -np.inf, 2.0], np.float32),
+    np.array([np.inf, np.inf], np.float32),
+    (np.random.default_rng(2).standard_normal((3, 7, 5)) * 1e3 + 7).astype(np.float32),
+    np.array([-0.0, 0.0, 5.0], np.float32),
+]
+
+
+def test_batched_float32_summaries_match_the_reference_summary():
+    summaries = batch_float32(ARRAYS, ["cpu"] * len(ARRAYS))
+    for array, fast in zip(ARRAYS, summaries, strict=True):
+        reference = summarize_array(array)
+        assert (fast.shape, fast.dtype, fast.device) == (array.shape, "float32", "cpu")
+        assert (fast.min, fast.max) == (reference.min, reference.max)
+        assert (fast.nan_count, fast.inf_count) == (reference.nan_count, reference.inf_count)
+        if reference.mean is None:
+            assert fast.mean is None and fast.std is None
+        else:
+            assert fast.mean == pytest.approx(reference.mean, rel=1e-12, abs=1e-12)
+            assert fast.std == pytest.approx(reference.std, rel=1e-9, abs=1e-12)
