@@ -73,7 +73,7 @@ class EagerOps:
         """Code objects ``StackInterner.is_internal`` said are framework code. Directories are
         only ever added to the internal ones, so a yes stays a yes (a no is asked again)."""
         self._writers: dict[int, str] = {}
-        self._names: dict[Any, tuple[str, bool]] = {}
+        self._names: dict[Any, tuple[str, bool, bool]] = {}
         self._attr_cache: dict[Any, tuple[tuple[str, str], ...]] = {}
         self._source_counts = {"input": 0, "const": 0}
         self._busy = False
@@ -156,7 +156,7 @@ class EagerOps:
         named = self._names.get(raw_type)
         if named is None:
             named = self._names[raw_type] = self._name(raw_type)
-        op_type, is_function = named
+        op_type, is_function, is_writer = named
         call: CalledFunction | None = None
         slots: Any = None
         kind = "op"
@@ -172,7 +172,7 @@ class EagerOps:
                 slots = call.linked_slots(len(inputs))
         else:
             attr_pairs = self._attr_pairs(op_type, attrs) if attrs else ()
-            writes = frozenset(range(len(inputs))) if op_type.startswith(WRITER_PREFIXES) else None
+            writes = frozenset(range(len(inputs))) if is_writer else None
         queue = self.queue
         node_id = f"op:{queue.next_seq}"
         producers = self._producers
@@ -250,7 +250,8 @@ class EagerOps:
             frame = frame.f_back
         return stacks.locate(None)
 
-    def _name(self, raw_type: Any) -> tuple[str, bool]:
+    def _name(self, raw_type: Any) -> tuple[str, bool, bool]:
+        """``(op type, is a function call, writes its resource inputs)`` of a raw op type."""
         name = raw_type.decode() if isinstance(raw_type, bytes) else str(raw_type)
         is_function = False
         if name.startswith("__"):
@@ -258,7 +259,7 @@ class EagerOps:
                 is_function = bool(self._context().has_function(name))
             except Exception:
                 is_function = False
-        return name, is_function
+        return name, is_function, name.startswith(WRITER_PREFIXES)
 
     def _unknown_input(self, tensor: Any, entry: Any) -> str | None:
         """First sight of an input: a resource handle's node, or None after declaring a source."""

@@ -51,6 +51,7 @@ class EventQueue:
         self.queued_ops = 0
         self.queued_elements = 0
         self.deferred = deferred
+        self._any_values = recorder.values is not False
         self.keep_inputs = recorder.values is not False and recorder.max_value_bytes is not None
         """Whether queued ops keep their input tensors (for ``add_op``'s ``input_values``)."""
         self.on_error: Any = None
@@ -168,7 +169,7 @@ class EventQueue:
         values: dict[int, bytes] | None = None
         input_values: dict[int, bytes] | None = None
         first_nonfinite = nonfinite and recorder.keep_for_nonfinite(summaries)
-        if first_nonfinite or recorder.keeps_values(op_type):
+        if first_nonfinite or (self._any_values and recorder.keeps_values(op_type)):
             values = {}
             for index, (summary, array) in enumerate(outputs):
                 if array is not None:
