@@ -86,6 +86,20 @@ def test_ops_queued_before_the_block_raises_are_in_the_trace(tmp_path, monkeypat
     assert trace.ops[1].inputs[0].source == "op:0"
 
 
+def test_queued_outputs_keep_their_values_when_a_variable_is_updated_in_place(tmp_path):
+    variable = tf.Variable(tf.ones((8,)))
+    with tracing.record(tmp_path / "t.opscope", values=True, frameworks=("tensorflow",)):
+        variable.read_value()  # dropped at once: only the queue holds the value read
+        variable.assign_add(tf.ones((8,)))
+        variable.assign_sub(tf.fill((8,), 5.0))
+        variable.read_value()
+    trace = tracing.load(tmp_path / "t.opscope")
+    reads = [op for op in trace.ops if op.op_type == "ReadVariableOp"]
+    assert [op.outputs[0].mean for op in reads] == [1.0, -3.0]
+    assert np.array_equal(trace.value(reads[0].seq), np.ones(8, np.float32))
+    assert np.array_equal(trace.value(reads[1].seq), np.full(8, -3.0, np.float32))
+
+
 def test_large_outputs_are_replayed_without_waiting_for_a_full_batch(tmp_path, monkeypatch):
     replays = []
     original = events.EventQueue.replay

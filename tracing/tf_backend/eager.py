@@ -10,6 +10,10 @@ without an op (``tf.constant``, numpy conversions) as ``src:const:{k}``. A write
 (``AssignVariableOp``, optimizer updates, a function that assigns) makes later readers depend on
 the writing op (edge kind ``write``).
 
+The callback reads only what exists while the op runs — its inputs' producers, the user's
+location, the Keras layer stack — and queues the rest (summaries, values, the recorder's rows)
+in ``events.EventQueue``, which replays it into the recorder in order, in batches.
+
 While a ``tf.function`` is being traced the callback also sees each op's creation (``graph`` is
 set): it only notes the Keras layer path, for the graph walk in ``functions.py``.
 """
