@@ -43,9 +43,10 @@ class KerasScopes:
         self._variable_paths: dict[int, tuple[Any, str]] = {}
         """Resource-handle id → (weak ref to the tf.Variable, Keras variable path)."""
         self._owner = recorder.owner_thread
-        self.events: Any = recorder
-        """Where layer calls are reported: ``enter_module(path, type_name) -> token`` and
-        ``exit_module(token)`` (the eager capture's queue, so they stay in order with its ops)."""
+        self.events: Any = None
+        """Where layer calls are reported, set before ``install``: ``enter_module(path,
+        type_name) -> token`` and ``exit_module(token)`` (the eager capture's queue, so they stay
+        in order with its ops)."""
         self._layer_class: type | None = None
         self._original: Any = None
         self._wrapper: Any = None
@@ -130,6 +131,8 @@ class KerasScopes:
         tensor_module = sys.modules.get("keras.src.backend.common.keras_tensor")
         symbolic = getattr(tensor_module, "KerasTensor", None) or ()
         original = Layer.__dict__["__call__"]
+        if self.events is None:
+            raise RuntimeError("KerasScopes.events must be set before install()")
         scopes = self
         stack = self._stack
         frames = self._frames
