@@ -60,7 +60,6 @@ QDockWidget::title { text-align: left; padding: 5px 8px; background: palette(win
                      border-bottom: 1px solid palette(mid); }
 QToolBar { border: none; spacing: 2px; padding: 2px 6px; }
 QStatusBar QLabel { padding: 0 10px; }
-QTreeView, QTableView, QPlainTextEdit { border: none; }
 QTabWidget::pane { border: none; }
 QLabel#field_caption { color: palette(placeholder-text); }
 """

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from gui.coalesce import CoalescedCall
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
@@ -74,6 +75,10 @@ class GraphPanel(QWidget):
         self._search_text = ""
         self._scene_rect_set = False
         self._workers: set = set()
+        self.shown_seq = -1
+        """The seq of the op marked current (for tests and the latency benchmark)."""
+        self._scroll = CoalescedCall(self._scroll_to_current, self)
+        """Scrolling to the current op: at once for a lone step, once the cursor rests."""
 
         self.scene = GraphScene(self.graph_style, self)
         self.view = GraphView(self.scene, self)
@@ -208,6 +213,7 @@ class GraphPanel(QWidget):
         self._start_pending()
 
     def _on_current_op_changed(self, seq: int) -> None:
+        self.shown_seq = seq
         self._mark_current(scroll=True, follow=self.follow)
 
     # -- current op ---
@@ -230,9 +236,15 @@ class GraphPanel(QWidget):
             self._request_layout(anchor=self._root_level_of(op_id), follow_current=True)
             return
         if scroll:
-            rect = self.scene.item_rect(shown)
-            if rect is not None:
-                self.view.ensure_shown(rect)
+            self._scroll.request()
+
+    def _scroll_to_current(self) -> None:
+        op_id = self.current_node()
+        if op_id is None or self.model is None or self.shown_state is None:
+            return
+        rect = self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+        if rect is not None:
+            self.view.ensure_shown(rect)
 
     def _root_level_of(self, node_id: str) -> str | None:
         """The top-level visible node that holds ``node_id`` now."""
@@ -343,7 +355,7 @@ class GraphPanel(QWidget):
 
     def is_busy(self) -> bool:
         """True while a layout is being computed (tests and benchmarks wait for it)."""
-        return self._busy or self._pending is not None
+        return self._busy or self._pending is not None or self._scroll.pending
 
     # -- user actions ---
 

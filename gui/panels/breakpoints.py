@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QPushButton,
     QTreeWidget,
@@ -42,6 +43,7 @@ class BreakpointsPanel(QWidget):
         add = QPushButton("Add")
         add.clicked.connect(self._add_op_type)
         self.tree = QTreeWidget()
+        self.tree.setFrameShape(QFrame.Shape.NoFrame)
         self.tree.setObjectName("breakpoints_tree")
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)

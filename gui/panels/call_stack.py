@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from gui.formatting import file_name
-from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
+from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.session import DebugSession
 from gui.theme import colors
 from tracing.errors import TraceFileError
@@ -97,7 +97,7 @@ class CallStackPanel(QWidget):
             where = f"{file_name(op.file)}:{op.line}" if op.file else "unknown location"
             target = ("frame", (op.file, op.line)) if op.file else None
             rows.append(Row((op.func or "(frames not recorded)", where), target=target))
-        self.model.update_rows(rows)
+        self.model.update_rows(rows, keep=visible_row_count(self.tree))
 
     def _on_clicked(self, index: QModelIndex) -> None:
         target = index.data(ROW_ROLE)

@@ -11,9 +11,10 @@ import threading
 
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -24,9 +25,16 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPlainTextDocumentLayout, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QPlainTextDocumentLayout,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 from superqt.utils import CodeSyntaxHighlight
 
+from gui.panels.cell_text import CellTexts
 from gui.theme import code_font, colors
 
 MARKER_WIDTH = 20
@@ -81,6 +89,7 @@ class CodeEditor(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -101,6 +110,8 @@ class CodeEditor(QPlainTextEdit):
         self._documents: dict[str, tuple[QTextDocument, CodeSyntaxHighlight]] = {}
         self.document_key: str | None = None
         self.gutter = _Gutter(self)
+        self._numbers = CellTexts(_plain_and_bold(self.font()))
+        """Line numbers, laid out once (plain, and bold for the current line)."""
         self.blockCountChanged.connect(self._update_margins)
         self.updateRequest.connect(self._on_update_request)
         self._update_margins()
@@ -236,6 +247,11 @@ class CodeEditor(QPlainTextEdit):
         else:
             self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_numbers"):
+            self._numbers.set_fonts(_plain_and_bold(self.font()))
+        super().changeEvent(event)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         area = self.contentsRect()
@@ -260,9 +276,6 @@ class CodeEditor(QPlainTextEdit):
         painter = QPainter(gutter)
         painter.fillRect(event.rect(), theme.gutter_background)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        plain = self.font()
-        bold = self.font()
-        bold.setBold(True)
         metrics = self.fontMetrics()
         block = self.firstVisibleBlock()
         offset = self.contentOffset()
@@ -300,13 +313,22 @@ class CodeEditor(QPlainTextEdit):
                     painter.setPen(theme.muted)
                 else:
                     painter.setPen(theme.gutter_text)
-                painter.setFont(bold if line == self.current_line else plain)
-                painter.drawText(
-                    QRectF(MARKER_WIDTH, top, width - MARKER_WIDTH - 8, height),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                weight = 1 if line == self.current_line else 0
+                painter.setFont(self._numbers.fonts[weight])
+                self._numbers.draw(
+                    painter,
+                    QRect(MARKER_WIDTH, int(top), width - MARKER_WIDTH - 8, height),
                     str(line),
+                    font=weight,
+                    right=True,
                 )
             block = block.next()
         painter.setPen(theme.border)
         painter.drawLine(width - 1, event.rect().top(), width - 1, event.rect().bottom())
         painter.end()
+
+
+def _plain_and_bold(font: QFont) -> tuple[QFont, QFont]:
+    bold = QFont(font)
+    bold.setBold(True)
+    return QFont(font), bold

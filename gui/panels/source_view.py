@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from gui.formatting import format_tensor, nonfinite_text, short_op_name
 from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
-from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
+from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.panels.static_label import StaticLabel
 from gui.session import DebugSession
 from gui.sources import SourceText, find_source
@@ -214,7 +214,7 @@ class SourcePanel(QWidget):
             if len(rows) > count:
                 count = len(self.session.timeline.ops_on_line(file, line))
             model.headers = ("#", f"Ops on this line ({count:,})", "Output")
-            model.set_rows(rows)
+            model.update_rows(rows, keep=visible_row_count(self.line_ops))
             model.headerDataChanged.emit(Qt.Orientation.Horizontal, 1, 1)
         # The current op is marked bold, not selected: selecting a row costs a round of model
         # calls per column on every step.

@@ -70,8 +70,13 @@ class HistogramView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
+        # Fixed ranges: bars are drawn over [0, 1] (bin positions) with heights in [0, 1], so a
+        # new tensor only replaces the curve's data. Changing the view range would make
+        # pyqtgraph paint the plot twice per step.
         self.plot.getViewBox().setDefaultPadding(0)
-        self.plot.setYRange(0, 1.05, padding=0)
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1.05), padding=0)
+        self.plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.plot.getViewBox().enableAutoRange(enable=False)
         self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
         self.plot.addItem(self.curve)
         self.counts = np.zeros(0)
@@ -124,9 +129,8 @@ class HistogramView(QWidget):
         counts, edges = histogram(values)
         self.counts = counts
         if counts.size:
-            self.curve.setData(edges, counts / counts.max())
             low, high = float(edges[0]), float(edges[-1])
-            self.plot.setXRange(low, high, padding=0)
+            self.curve.setData(np.linspace(0.0, 1.0, len(edges)), counts / counts.max())
             for label, value in zip(self.scale, (low, (low + high) / 2, high)):
                 label.setText(format_number(value, 4))
         else:

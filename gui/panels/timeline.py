@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QCompleter,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -65,9 +66,11 @@ class TimelinePanel(QWidget):
 
         self.scrub = ScrubBar(session)
         self.table = QTableView()
+        self.table.setFrameShape(QFrame.Shape.NoFrame)
         self.table.setObjectName("timeline_table")
         self.table.setModel(self.proxy)
-        self.table.setItemDelegate(TimelineDelegate(self.model, self.proxy, self.table))
+        self.delegate = TimelineDelegate(self.model, self.proxy, self.table)
+        self.table.setItemDelegate(self.delegate)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -133,6 +136,7 @@ class TimelinePanel(QWidget):
 
     def _on_current_op_changed(self, seq: int) -> None:
         self.shown_seq = seq
+        self.delegate.current_row = seq
         selection = self.table.selectionModel()
         self._syncing = True
         try:
@@ -201,4 +205,7 @@ class TimelinePanel(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self.model.set_palette(self.palette())
+            self.delegate.set_palette(self.palette())
+        elif event.type() == QEvent.Type.FontChange:
+            self.delegate.set_font(self.table.font())
         super().changeEvent(event)
