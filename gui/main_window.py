@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QToolBar,
     QWidget,
 )
@@ -47,6 +49,7 @@ from gui.panels.tensor_inspector import TensorInspectorPanel
 from gui.panels.timeline import TimelinePanel
 from gui.recent_files import RecentFiles
 from gui.session import DebugSession
+from gui.stepping import Timeline
 from gui.theme import THEME_MODES, apply_theme, colors
 from tracing.errors import TraceFileError
 
@@ -212,7 +215,7 @@ class MainWindow(QMainWindow):
         session = self.session
         return {
             ActionId.OPEN: self.open_dialog,
-            ActionId.RELOAD: self.reload,
+            ActionId.RELOAD: lambda: self.reload(background=True),
             ActionId.EXPORT_GRAPH: self.export_graph,
             ActionId.QUIT: self.close,
             ActionId.CONTINUE: session.continue_,
@@ -296,6 +299,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_module, 1)
         bar.addPermanentWidget(self.status_nonfinite)
         bar.addPermanentWidget(self.status_location)
+        self.load_progress = QProgressBar()
+        """Shown while a trace is read in the background (busy: the reader gives no count)."""
+        self.load_progress.setObjectName("load_progress")
+        self.load_progress.setRange(0, 0)
+        self.load_progress.setMaximumWidth(160)
+        self.load_progress.setMaximumHeight(14)
+        self.load_progress.setTextVisible(False)
+        self.load_progress.hide()
+        bar.addPermanentWidget(self.load_progress)
 
     # -- session events ---
 
@@ -336,48 +348,80 @@ class MainWindow(QMainWindow):
 
     # -- files ---
 
-    def open_trace(self, path: str | os.PathLike[str], *, background: bool = False) -> bool:
+    def open_trace(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        background: bool = False,
+        keep: bool = False,
+        then: Callable[[bool], None] | None = None,
+    ) -> bool:
         """Open the trace at ``path``; on failure show an error and keep the current trace.
 
-        With ``background`` the file is read in a worker thread (the window stays responsive;
-        ``is_busy()`` is True until it is shown) and the return value only says it started.
+        With ``background`` the file is read in a worker thread: the window stays responsive
+        and shows a busy bar (``is_busy()`` is True until the trace is shown), and the return
+        value only says that reading started. ``keep`` keeps the cursor (Reload); ``then`` is
+        called with True once the trace is shown, or with False when it could not be.
         """
         path = Path(path)
-        if background:
-            self._load_generation += 1
-            generation = self._load_generation
-            self._loading = True
-            self.statusBar().showMessage(f"Opening {path.name}…")
-            create_worker(
-                _load_trace,
-                path,
-                _connect={"returned": lambda result: self._on_loaded(result, path, generation)},
-            )
-            return True
-        return self._on_loaded(_load_trace(path), path, self._load_generation)
+        self._load_generation += 1
+        generation = self._load_generation
+        if not background:
+            self._set_loading(None)
+            return self._on_loaded(_load_trace(path), path, generation, keep, then)
+        self._set_loading(path)
+        create_worker(
+            _load_trace,
+            path,
+            _connect={
+                "returned": lambda result: self._on_loaded(result, path, generation, keep, then)
+            },
+        )
+        return True
 
-    def _on_loaded(self, result: tracing.Trace | _LoadFailure, path: Path, generation: int) -> bool:
+    def _set_loading(self, path: Path | None) -> None:
+        """Show (a path) or hide (None) that a trace is being read."""
+        self._loading = path is not None
+        self.load_progress.setVisible(path is not None)
+        if path is None:
+            self.statusBar().clearMessage()
+            self._on_trace_loaded()  # the title names the trace shown again
+            return
+        self.statusBar().showMessage(f"Opening {path.name}{_size_note(path)}…")
+        self.setWindowTitle(f"Opening {path.name}… — OpScope")
+
+    def _on_loaded(
+        self,
+        result: tuple[tracing.Trace, Timeline] | _LoadFailure,
+        path: Path,
+        generation: int,
+        keep: bool = False,
+        then: Callable[[bool], None] | None = None,
+    ) -> bool:
         if generation != self._load_generation:  # a later open replaced this one
-            if isinstance(result, tracing.Trace):
-                result.close()
+            if isinstance(result, tuple):
+                result[0].close()
             return False
-        self._loading = False
-        self.statusBar().clearMessage()
+        self._set_loading(None)
         if isinstance(result, _LoadFailure):
             result = result.error
+        shown = False
         if isinstance(result, TraceFileError):
             self.show_error("Cannot open trace", str(result))
             self._forget_if_gone(path)
-            return False
-        if isinstance(result, BaseException):  # the window must survive any file
+        elif isinstance(result, BaseException):  # the window must survive any file
             details = "".join(traceback.format_exception(result))
             self.show_error(
                 "Cannot open trace",
                 f"{path}: unexpected {type(result).__name__}: {result}",
                 details,
             )
-            return False
-        return self.set_trace(result, path)
+        else:
+            trace, timeline = result
+            shown = self.set_trace(trace, path, keep=keep, timeline=timeline)
+        if then is not None:
+            then(shown)
+        return shown
 
     def _forget_if_gone(self, path: Path) -> None:
         """Drop a recent-files entry whose file no longer exists (any path may come here: a
@@ -389,12 +433,18 @@ class MainWindow(QMainWindow):
             self.recent.remove(str(path))
 
     def set_trace(
-        self, trace: tracing.Trace, path: str | os.PathLike[str] | None = None, *, keep=False
+        self,
+        trace: tracing.Trace,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep: bool = False,
+        timeline: Timeline | None = None,
     ) -> bool:
-        """Show an already loaded trace (``keep`` keeps the cursor position, for Reload)."""
+        """Show an already loaded trace (``keep`` keeps the cursor position, for Reload;
+        ``timeline``: its stepping index, when built already)."""
         previous = self.session.trace
         try:
-            self.session.load(trace, keep_position=keep)
+            self.session.load(trace, keep_position=keep, timeline=timeline)
         except Exception as exc:
             self.show_error(
                 "Cannot show trace",
@@ -409,16 +459,12 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         return True
 
-    def reload(self) -> bool:
-        """Read the current trace file again, keeping the cursor and the breakpoints."""
+    def reload(self, *, background: bool = False) -> bool:
+        """Read the current trace file again, keeping the cursor and the breakpoints (a trace
+        still being written shows its newest ops). ``background``: as in ``open_trace``."""
         if self.trace_path is None:
             return False
-        try:
-            trace = tracing.load(self.trace_path)
-        except TraceFileError as exc:
-            self.show_error("Cannot reload trace", str(exc))
-            return False
-        return self.set_trace(trace, self.trace_path, keep=True)
+        return self.open_trace(self.trace_path, background=background, keep=True)
 
     def open_dialog(self) -> None:
         """File → Open."""
@@ -589,9 +635,23 @@ class _LoadFailure:
     error: Exception
 
 
-def _load_trace(path: Path) -> tracing.Trace | _LoadFailure:
-    """``tracing.load(path)``, or the failure it raised."""
+def _load_trace(path: Path) -> tuple[tracing.Trace, Timeline] | _LoadFailure:
+    """``tracing.load(path)`` and the trace's stepping index, or the failure it raised."""
     try:
-        return tracing.load(path)
+        trace = tracing.load(path)
     except Exception as exc:
         return _LoadFailure(exc)
+    try:
+        return trace, Timeline.from_trace(trace)
+    except Exception as exc:
+        trace.close()
+        return _LoadFailure(exc)
+
+
+def _size_note(path: Path) -> str:
+    """`` (6.1 MB)`` for files big enough to take a while, else nothing."""
+    try:
+        size = path.stat().st_size
+    except (OSError, ValueError):
+        return ""
+    return f" ({size / 1e6:.1f} MB)" if size >= 1_000_000 else ""

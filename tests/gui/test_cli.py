@@ -71,10 +71,14 @@ def test_view_of_a_foreign_file_is_one_clear_line(tmp_path, capsys):
     assert len(err) == 1 and "not an OpScope trace" in err[0]
 
 
-def test_bad_goto_and_size_are_rejected(nan_trace, capsys):
-    assert cli.main(["view", str(nan_trace), "--goto", "9999"]) == 2
+def test_bad_goto_and_size_are_rejected(qapp, nan_trace, tmp_path, capsys):
+    shot = tmp_path / "shot.png"
+    # the op count is known once the trace is read (in the window's worker thread)
+    assert cli.main(["view", str(nan_trace), "--goto", "9999", "--screenshot", str(shot)]) == 2
     assert "0 to 34" in capsys.readouterr().err
+    assert not shot.exists()
     assert cli.main(["view", str(nan_trace), "--goto", "soon"]) == 2
+    assert cli.main(["view", str(nan_trace), "--goto", "-1"]) == 2
     assert cli.main(["view", str(nan_trace), "--size", "big"]) == 2
     assert cli.main(["view", str(nan_trace), "--screenshot", "/no/such/dir/x.png"]) == 1
 
@@ -199,3 +203,30 @@ def test_opscope_info_runs_without_qt(nan_trace):
     )
     assert result.returncode == 0, result.stderr
     assert "35" in result.stdout
+
+
+def test_screenshot_waits_for_the_trace_and_the_goto(qapp, nan_trace, tmp_path, monkeypatch):
+    from gui import app as app_module
+
+    seen = []
+
+    def record(window, path):
+        graph = window.graph
+        seen.append(
+            (
+                window.session.trace is not None,
+                window.session.index,
+                window.is_busy(),
+                graph is None or graph.model is not None,
+            )
+        )
+        return True
+
+    monkeypatch.setattr(app_module, "save_screenshot", record)
+    shot = tmp_path / "shot.png"
+    assert cli.main(["view", str(nan_trace), "--screenshot", str(shot), "--goto", "20"]) == 0
+    assert seen == [(True, 20, False, True)]  # read, moved, every panel done, graph laid out
+    seen.clear()
+    args = ["view", str(nan_trace), "--screenshot", str(shot), "--goto", "first-nonfinite"]
+    assert cli.main(args) == 0
+    assert seen == [(True, 24, False, True)]

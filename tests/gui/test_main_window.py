@@ -294,6 +294,28 @@ def test_opening_in_the_background_shows_errors_and_ignores_stale_results(
     assert window.session.trace.path == nan_trace
 
 
+def test_a_trace_opened_in_the_background_shows_a_busy_bar_until_it_is_shown(shown, nan_trace):
+    done = []
+    assert shown.open_trace(nan_trace, background=True, then=done.append)
+    assert shown.is_busy() and shown.load_progress.isVisible()
+    assert shown.windowTitle().startswith(f"Opening {nan_trace.name}")
+    assert shown.session.trace is None  # read in a worker: the window stays responsive
+    settle(shown)
+    assert done == [True]
+    assert not shown.load_progress.isVisible()
+    assert shown.windowTitle().startswith(nan_trace.name)
+    assert_all_panels_at(shown, 0)
+
+
+def test_reload_in_the_background_keeps_the_cursor(shown, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(12)
+    shown.commands[ActionId.RELOAD].trigger()
+    assert shown.is_busy()
+    settle(shown)
+    assert_all_panels_at(shown, 12)
+
+
 def test_recent_files_menu_lists_opened_traces(window, nan_trace):
     window.open_trace(nan_trace)
     window._fill_recent_menu()
