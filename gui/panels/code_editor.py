@@ -1,8 +1,8 @@
 """A read-only code view with a gutter: line numbers, breakpoints, the current-line arrow.
 
-Each file gets its own ``QTextDocument`` with a pygments highlighter (superqt's
-``CodeSyntaxHighlight``), kept for the session, so stepping between files does not highlight
-them again.
+Each file gets its own ``QTextDocument`` with a ``LazyHighlighter`` (pygments), kept for the
+session: lines are coloured when they first come into view, so a file of any size shows at
+once and stepping between files does not colour them again.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
-from superqt.utils import CodeSyntaxHighlight
 
 from gui.panels.cell_text import CellTexts
+from gui.panels.highlighter import LazyHighlighter
 from gui.theme import code_font, colors
 
 MARKER_WIDTH = 20
@@ -107,7 +107,7 @@ class CodeEditor(QPlainTextEdit):
         self._span: tuple[int, int] | None = None
         self._marked_current: int | None = None
         self._marked_viewed: int | None = None
-        self._documents: dict[str, tuple[QTextDocument, CodeSyntaxHighlight]] = {}
+        self._documents: dict[str, tuple[QTextDocument, LazyHighlighter]] = {}
         self.document_key: str | None = None
         self.gutter = _Gutter(self)
         self._numbers = CellTexts(_plain_and_bold(self.font()))
@@ -127,12 +127,28 @@ class CodeEditor(QPlainTextEdit):
             document.setDocumentLayout(QPlainTextDocumentLayout(document))
             document.setDefaultFont(code_font())
             document.setPlainText(text)
-            highlighter = CodeSyntaxHighlight(document, language, colors(self.palette()).code_style)
+            highlighter = LazyHighlighter(document, language, colors(self.palette()).code_style)
             self._documents[key] = (document, highlighter)
         self.setDocument(self._documents[key][0])
         self.document_key = key
         self._update_margins()
+        self.highlight_visible()
         self.gutter.update()
+
+    def highlight_visible(self) -> None:
+        """Colour the lines on screen that were not coloured yet (and a screenful around)."""
+        entry = self._documents.get(self.document_key) if self.document_key else None
+        if entry is None:
+            return
+        first = self.firstVisibleBlock()
+        height = max(1, self.fontMetrics().height())
+        lines = self.viewport().height() // height + 1
+        entry[1].highlight_blocks(first, first.blockNumber() + 2 * lines)
+
+    def highlighter(self) -> LazyHighlighter | None:
+        """The highlighter of the document shown (None for the placeholder)."""
+        entry = self._documents.get(self.document_key) if self.document_key else None
+        return entry[1] if entry else None
 
     def has_document(self, key: str) -> bool:
         """True when ``key`` was shown before (its highlighted document is cached)."""
@@ -152,7 +168,8 @@ class CodeEditor(QPlainTextEdit):
         """Re-highlight every cached document for the current palette."""
         style = colors(self.palette()).code_style
         for _document, highlighter in self._documents.values():
-            highlighter.setTheme(style)
+            highlighter.set_style(style)
+        self.highlight_visible()
         self.mark_lines(self.current_line, self._span, self.viewed_line)
 
     # -- marks ---
@@ -242,6 +259,7 @@ class CodeEditor(QPlainTextEdit):
         self.setViewportMargins(self.gutter_width(), 0, 0, 0)
 
     def _on_update_request(self, rect: QRect, dy: int) -> None:
+        self.highlight_visible()
         if dy:
             self.gutter.scroll(0, dy)
         else:
@@ -254,6 +272,7 @@ class CodeEditor(QPlainTextEdit):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.highlight_visible()
         area = self.contentsRect()
         self.gutter.setGeometry(QRect(area.left(), area.top(), self.gutter_width(), area.height()))
 

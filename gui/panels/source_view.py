@@ -21,7 +21,7 @@ from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
 from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.panels.static_label import StaticLabel
 from gui.session import DebugSession
-from gui.sources import SourceText, find_source
+from gui.sources import SourceText, find_source, shorten_long_lines
 from gui.stepping import normalize_file
 from gui.theme import colors
 
@@ -45,6 +45,7 @@ class SourcePanel(QWidget):
         self._source: SourceText | None = None
         self._line_ops_key: tuple[str, int] | None = None
         self._line_rows: dict[tuple[str, int], list[Row]] = {}
+        self._cut_lines: dict[str, int] = {}
 
         self.title = StaticLabel("model.py", bold=True)
         """The file name in bold, then its folder and where the text came from (muted)."""
@@ -56,6 +57,14 @@ class SourcePanel(QWidget):
         header.setContentsMargins(8, 4, 8, 4)
         header.addWidget(self.title, 1)
         header.addWidget(self.where)
+        self.notice = QLabel()
+        """Where the text shown came from when that matters (disk), and what was cut."""
+        self.notice.setObjectName("source_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.RichText)
+        self.notice.setContentsMargins(8, 3, 8, 3)
+        self.notice.setAutoFillBackground(True)
+        self.notice.hide()
 
         warm_up_highlighter()
         self.editor = CodeEditor()
@@ -89,6 +98,7 @@ class SourcePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(header)
+        layout.addWidget(self.notice)
         layout.addWidget(splitter, 1)
 
         session.sig_trace_loaded.connect(self._on_trace_loaded)
@@ -103,6 +113,8 @@ class SourcePanel(QWidget):
     def _on_trace_loaded(self) -> None:
         self.editor.forget_documents()
         self.shown_file = None
+        self._cut_lines.clear()
+        self.notice.hide()
         self._source = None
         self._line_ops_key = None
         self._line_rows.clear()
@@ -147,16 +159,54 @@ class SourcePanel(QWidget):
             return
         source = find_source(self.session.trace, file)
         self._source = source
+        cut = 0
         if source.text is None:
             self.shown_file = None
             self._show_missing(source)
         else:
             self.shown_file = file
-            self.editor.show_text(file, source.text, language_for(file))
+            if not self.editor.has_document(file):
+                text, cut = shorten_long_lines(source.text)
+                self._cut_lines[file] = cut
+                self.editor.show_text(file, text, language_for(file))
+            else:
+                self.editor.show_text(file, "", language_for(file))
+            cut = self._cut_lines.get(file, 0)
             self.editor.active_lines = self.session.timeline.lines_in(file)
             self.stack.setCurrentWidget(self.editor)
             self._refresh_breakpoints()
         self._set_title(source)
+        self._set_notice(source, cut)
+
+    def _set_notice(self, source: SourceText, cut: int) -> None:
+        theme = colors(self.palette())
+        parts = []
+        warn = False
+        if source.origin == "disk":
+            where = _escape(source.disk_path or source.file)
+            parts.append(
+                f"Read from disk ({where}): the trace did not store this file, so it may "
+                "differ from the code that ran."
+            )
+            if source.changed_after_recording:
+                warn = True
+                parts.append("<b>It was modified after the recording started.</b>")
+            if source.problem:
+                parts.append(f"({_escape(source.problem)}.)")
+        if cut:
+            lines = "line is" if cut == 1 else "lines are"
+            parts.append(f"{cut:,} very long {lines} cut short here.")
+        if not parts:
+            self.notice.hide()
+            return
+        self.notice.setText(" ".join(parts))
+        palette = self.notice.palette()
+        palette.setColor(
+            self.notice.backgroundRole(),
+            theme.nonfinite_background if warn else theme.current_line,
+        )
+        self.notice.setPalette(palette)
+        self.notice.show()
 
     def _set_title(self, source: SourceText) -> None:
         theme = colors(self.palette())
@@ -165,7 +215,7 @@ class SourcePanel(QWidget):
         folder = "" if folder in ("", ".") else folder
         note = ""
         if source.origin == "disk":
-            note = " · from disk, may differ from the recorded run"
+            note = " · read from disk"
         elif source.origin == "missing":
             note = " · source not available"
         self.title.setText(name)
@@ -281,6 +331,7 @@ class SourcePanel(QWidget):
             self._line_ops_key = None
             if self._source is not None:
                 self._set_title(self._source)
+                self._set_notice(self._source, self._cut_lines.get(self._source.file, 0))
         super().changeEvent(event)
 
 

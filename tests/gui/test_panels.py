@@ -167,3 +167,43 @@ def test_call_stack_of_a_top_level_op_says_so(session_on, nan_trace):
     session.go_to(len(session.trace.ops) - 1)
     texts = [row.texts[0] for row in panel.model.rows]
     assert any("top level" in text for text in texts)
+
+
+def test_source_from_disk_says_so_in_the_panel(session_on, tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("a = 1\nb = relu(a)\n")
+    trace = write_located_ops(tmp_path / "t.opscope", str(script), [2])
+    _session, panel = session_on(trace, SourcePanel)
+    assert not panel.notice.isHidden()
+    assert "Read from disk" in panel.notice.text() and "may differ" in panel.notice.text()
+
+
+def test_stored_source_shows_no_disk_notice(session_on, nan_trace):
+    _session, panel = session_on(tracing.load(nan_trace), SourcePanel)
+    assert panel.notice.isHidden()
+
+
+def test_a_big_source_colours_only_the_lines_on_screen(session_on, tmp_path, qtbot):
+    line = "    x = torch.relu(self.layer(x))  # a comment\n"
+    text = "import torch\n" + line * 50_000  # about 2.3 MB
+    trace = write_located_ops(tmp_path / "t.opscope", "big.py", [2, 40_000], embed=text)
+    session, panel = session_on(trace, SourcePanel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    highlighter = panel.editor.highlighter()
+    assert 0 < highlighter.highlighted < 500
+    far = panel.editor.document().findBlockByNumber(40_000 - 1)
+    assert not far.layout().formats()
+    session.step()
+    assert panel.editor.current_line == 40_000
+    assert far.layout().formats()  # coloured once it came into view
+    assert highlighter.highlighted < 1_000
+
+
+def test_very_long_lines_are_cut_with_a_note(session_on, tmp_path):
+    text = "a = 1\n" + "b = [" + "1, " * 100_000 + "]\n"
+    trace = write_located_ops(tmp_path / "t.opscope", "gen.py", [2], embed=text)
+    _session, panel = session_on(trace, SourcePanel)
+    shown = panel.editor.document().findBlockByNumber(1).text()
+    assert len(shown) < 5_000 and "more characters not shown" in shown
+    assert "cut short" in panel.notice.text() and not panel.notice.isHidden()
