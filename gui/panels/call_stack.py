@@ -81,7 +81,15 @@ class CallStackPanel(QWidget):
         rows.append(Row(("PYTHON", ""), header=True))
         try:
             frames = trace.stack(op)
-        except TraceFileError:
+        except TraceFileError as exc:
+            bad = colors(self.palette()).nonfinite
+            rows.append(
+                Row(
+                    (f"⚠ frames cannot be read: {exc.problem}", ""),
+                    tooltip=str(exc),
+                    colors={0: bad},
+                )
+            )
             frames = ()
         for depth, frame in enumerate(reversed(frames)):
             rows.append(
@@ -93,7 +101,7 @@ class CallStackPanel(QWidget):
                     colors={1: muted},
                 )
             )
-        if not frames:
+        if not frames:  # the op's own line (recorded with the op) stands in for the stack
             where = f"{file_name(op.file)}:{op.line}" if op.file else "unknown location"
             target = ("frame", (op.file, op.line)) if op.file else None
             rows.append(Row((op.func or "(frames not recorded)", where), target=target))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -207,3 +209,14 @@ def test_very_long_lines_are_cut_with_a_note(session_on, tmp_path):
     shown = panel.editor.document().findBlockByNumber(1).text()
     assert len(shown) < 5_000 and "more characters not shown" in shown
     assert "cut short" in panel.notice.text() and not panel.notice.isHidden()
+
+
+def test_call_stack_shows_why_a_damaged_stack_cannot_be_read(session_on, tmp_path):
+    corpus = Path(__file__).resolve().parents[1] / "fuzz" / "corpus"
+    trace = tracing.load(corpus / "stack_of_missing_frames.opscope")  # op 0's stack is damaged
+    session, panel = session_on(trace, CallStackPanel)
+    texts = [row.texts[0] for row in panel.model.rows]
+    error = next(text for text in texts if "frames cannot be read" in text)
+    assert "missing frame 900" in error
+    session.step()  # op 1's stack is fine: the error goes
+    assert not any("cannot be read" in row.texts[0] for row in panel.model.rows)
