@@ -436,6 +436,17 @@ def _closest(results: dict[str, dict], ops: int) -> str | None:
     return min(close)[1] if close else None
 
 
+def _child(argv: list[str], env: dict[str, str]) -> dict | None:
+    """Run this script with ``argv`` in a fresh process; its JSON result (None on failure)."""
+    done = subprocess.run(
+        [sys.executable, __file__, *argv], capture_output=True, text=True, env=env
+    )
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="60,600,3000", help="blocks per trace (16 ops each)")
@@ -458,26 +469,11 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for name, path in traces.items():
         print(f"measuring {name} ({path.name})…", file=sys.stderr, flush=True)
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", str(path), "--dot-timeout", str(args.dot_timeout)],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
+        one = _child(["--one", str(path), "--dot-timeout", str(args.dot_timeout)], env)
+        window = _child(["--window", str(path)], env)
+        if one is None or window is None:
             return 1
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-        done = subprocess.run(
-            [sys.executable, __file__, "--window", str(path)],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
-            return 1
-        results[name].update(json.loads(done.stdout.strip().splitlines()[-1]))
+        results[name] = {**one, **window}
     report(results)
     return 0
 

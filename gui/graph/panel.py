@@ -27,12 +27,12 @@ from gui.coalesce import CoalescedCall
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
-from gui.graph.qt_guard import protect_none_refcount
 from gui.graph.scene import GraphScene
 from gui.graph.search import search
 from gui.graph.style import DARK, LIGHT, Style, is_dark_color
 from gui.graph.view import GraphView
 from gui.graph.visible import ViewState
+from gui.refcount_guard import protect_singletons
 
 CONTENT_ZOOM = 0.08
 """Below this zoom, open top-level groups are drawn as boxes without their inside."""
@@ -58,7 +58,7 @@ class GraphPanel(QWidget):
     """The first layout of a newly loaded trace is on screen (seconds since the load began)."""
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
-        protect_none_refcount()
+        protect_singletons()  # done on importing gui already; idempotent
         super().__init__(parent)
         self.session = session
         self.graph_style = app_style()
@@ -194,10 +194,7 @@ class GraphPanel(QWidget):
     def _on_model_built(
         self, generation: int, model: GraphModel, state: ViewState, layout: GroupLayout
     ) -> None:
-        self._busy = False
-        self.busy_label.hide()
-        if generation != self._generation:
-            self._start_pending()
+        if not self._worker_done(generation):
             return
         self.model = model
         self.scene.reset(model.visible)
@@ -238,11 +235,15 @@ class GraphPanel(QWidget):
         if scroll:
             self._scroll.request()
 
-    def _scroll_to_current(self) -> None:
+    def _current_rect(self) -> QRectF | None:
+        """Scene rectangle of what shows the current op (the op, or the group hiding it)."""
         op_id = self.current_node()
         if op_id is None or self.model is None or self.shown_state is None:
-            return
-        rect = self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+            return None
+        return self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+
+    def _scroll_to_current(self) -> None:
+        rect = self._current_rect()
         if rect is not None:
             self.view.ensure_shown(rect)
 
@@ -256,10 +257,7 @@ class GraphPanel(QWidget):
         return self.model.visible.representative(top, self.shown_state)
 
     def center_current(self) -> None:
-        op_id = self.current_node()
-        if op_id is None or self.model is None or self.shown_state is None:
-            return
-        rect = self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+        rect = self._current_rect()
         if rect is not None:
             self.view.centerOn(rect.center())
 
@@ -273,6 +271,15 @@ class GraphPanel(QWidget):
         worker.errored.connect(self._on_worker_error)
         worker.finished.connect(lambda: self._workers.discard(worker))
         worker.start()
+
+    def _worker_done(self, generation: int) -> bool:
+        """A worker finished: False (and the next request starts) when its trace was replaced."""
+        self._busy = False
+        self.busy_label.hide()
+        if generation != self._generation:
+            self._start_pending()
+            return False
+        return True
 
     def _on_worker_error(self, error: Exception) -> None:
         self._busy = False
@@ -316,10 +323,7 @@ class GraphPanel(QWidget):
         anchor: str | None,
         after: Callable[[], None] | None,
     ) -> None:
-        self._busy = False
-        self.busy_label.hide()
-        if generation != self._generation:
-            self._start_pending()
+        if not self._worker_done(generation):
             return
         before = self.scene.item_rect(anchor) if anchor else None
         self._show(layout, state)
