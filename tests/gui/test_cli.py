@@ -231,3 +231,42 @@ def test_screenshot_waits_for_the_trace_and_the_goto(qapp, nan_trace, tmp_path, 
     args = ["view", str(nan_trace), "--screenshot", str(shot), "--goto", "first-nonfinite"]
     assert cli.main(args) == 0
     assert seen == [(True, 24, False, True)]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_opscope_demo_records_the_torch_demo_in_a_subprocess_and_opens_it(tmp_path):
+    shot = tmp_path / "demo.png"
+    env_cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env_cache}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui",
+            "demo",
+            "--screenshot",
+            str(shot),
+            "--goto",
+            "first-nonfinite",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "recorded the PyTorch demo" in result.stderr
+    recorded = tmp_path / "cache" / "opscope" / "demo-torch.opscope"
+    trace = tracing.load(recorded)
+    assert trace.framework == "torch" and trace.first_nonfinite() is not None
+    assert shot.stat().st_size > 10_000
+
+
+def test_the_shipped_demo_is_the_recorded_torch_demo_with_values():
+    trace = tracing.load(demo.SHIPPED_DEMO)
+    assert demo.SHIPPED_DEMO.stat().st_size < 1 << 20
+    assert trace.framework == "torch" and trace.meta.option("values") == "true"
+    bad = trace.first_nonfinite()
+    assert bad is not None and trace.value(bad.seq, 0) is not None
+    assert "TokenNorm" in trace.source(bad.file)
