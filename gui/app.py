@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
-from gui.theme import apply_theme, follow_system_theme, ui_font
+from gui.theme import THEME_MODES, apply_theme, follow_system_theme, ui_font
 from tracing.trace import Trace
 
 SETTLE_TIMEOUT_S = 30.0
@@ -30,6 +30,7 @@ def create_app(*, offscreen: bool = False) -> QApplication:
     app.setOrganizationName("OpScope")
     app.setApplicationDisplayName("OpScope")
     app.setFont(ui_font())
+    app.setStyle("Fusion")  # before any widget exists (see theme.apply_theme)
     return app
 
 
@@ -79,8 +80,11 @@ def run_viewer(
                 window.close()
                 window.deleteLater()
                 app.processEvents()
+    chosen = theme or str(QSettings("OpScope", "OpScope").value("theme", "system"))
+    if chosen not in THEME_MODES:
+        chosen = "system"
+    apply_theme(app, chosen)  # type: ignore[arg-type]
     window = MainWindow()
-    chosen = theme or str(window.settings.value("theme", "system"))
     window.set_theme(chosen)
     follow_system_theme(app)
     window.restore_layout()

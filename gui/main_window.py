@@ -186,7 +186,9 @@ class MainWindow(QMainWindow):
         """Give the docks their default share of the window (called once shown, and on reset)."""
         docks = self.docks
         width, height = max(self.width(), 800), max(self.height(), 600)
-        side, inspector = int(width * 0.18), int(width * 0.25)
+        # the side columns keep a readable width; the centre (graph, source) gets the rest
+        side = min(300, max(200, int(width * 0.16)))
+        inspector = min(420, max(290, int(width * 0.22)))
         center = width - side - inspector
         self.resizeDocks(
             [docks["call_stack"], docks["timeline"], docks["inspector"]],
@@ -194,9 +196,10 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         if "graph" in docks:
+            graph = int(center * 0.46)  # source lines need the width more than the graph
             self.resizeDocks(
                 [docks["graph"], docks["source"]],
-                [int(center * 0.5), center - int(center * 0.5)],
+                [graph, center - graph],
                 Qt.Orientation.Horizontal,
             )
         top = docks.get("graph", docks["source"])
@@ -610,16 +613,21 @@ class MainWindow(QMainWindow):
             and hasattr(self, "commands")
             and not self._restyling
         ):
-            # Widgets polished under a style sheet keep their old palette until it is re-applied.
-            self._restyling = True
-            try:
-                self.setStyleSheet("")
-                self.setStyleSheet(STYLE_SHEET)
-            finally:
-                self._restyling = False
-            action_table.refresh_icons(self.commands, self.palette())
-            QTimer.singleShot(0, lambda: self._on_current_op_changed(self.session.index))
+            # Widgets polished under a style sheet keep their old palette until it is
+            # re-applied; re-applying it inside the palette change itself crashed Qt 6.12 when
+            # the window had not been shown yet, so it waits for the event loop.
+            QTimer.singleShot(0, self._restyle)
         super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        self._restyling = True
+        try:
+            self.setStyleSheet("")
+            self.setStyleSheet(STYLE_SHEET)
+        finally:
+            self._restyling = False
+        action_table.refresh_icons(self.commands, self.palette())
+        self._on_current_op_changed(self.session.index)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if getattr(self, "_persist_layout", False):

@@ -31,13 +31,19 @@ class BreakpointsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("breakpoints_panel")
         self.session = session
-        self.nonfinite = QCheckBox("Stop when an output holds NaN/Inf")
+        self.nonfinite = QCheckBox("Stop on NaN/Inf outputs")
+        self.nonfinite.setToolTip("Continue stops at every op whose output holds NaN or Inf")
         self.nonfinite.setObjectName("break_on_nonfinite")
         self.nonfinite.toggled.connect(session.set_break_on_nonfinite)
         self.op_type = QComboBox()
         self.op_type.setObjectName("op_type_breakpoint")
         self.op_type.setEditable(True)
         self.op_type.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # as narrow as the panel needs: long op names would set the whole column's width
+        self.op_type.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.op_type.setMinimumContentsLength(8)
         self.op_type.lineEdit().setPlaceholderText("Break on op type…")
         self.op_type.lineEdit().returnPressed.connect(self._add_op_type)
         add = QPushButton("Add")

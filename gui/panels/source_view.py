@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import PurePath
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -50,13 +52,12 @@ class SourcePanel(QWidget):
         self.title = StaticLabel("model.py", bold=True)
         """The file name in bold, then its folder and where the text came from (muted)."""
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.where = StaticLabel(
-            "line 0000 in a_long_function_name()", align=Qt.AlignmentFlag.AlignRight
-        )
+        self.where = StaticLabel("line 0000 in forward()", align=Qt.AlignmentFlag.AlignRight)
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 4)
-        header.addWidget(self.title, 1)
-        header.addWidget(self.where)
+        header.addWidget(self.title, 2)  # the file name keeps two thirds of a narrow panel
+        header.addWidget(self.where, 1)
         self.notice = QLabel()
         """Where the text shown came from when that matters (disk), and what was cut."""
         self.notice.setObjectName("source_notice")
@@ -213,13 +214,8 @@ class SourcePanel(QWidget):
         name = PurePath(source.file).name if source.file else "unknown location"
         folder = str(PurePath(source.file).parent) if source.file else ""
         folder = "" if folder in ("", ".") else folder
-        note = ""
-        if source.origin == "disk":
-            note = " · read from disk"
-        elif source.origin == "missing":
-            note = " · source not available"
-        self.title.setText(name)
-        self.title.set_suffix(f"{folder}{note}", theme.muted)
+        self.title.setText(name)  # where the text came from is said below (banner, placeholder)
+        self.title.set_suffix(folder, theme.muted)
         self.title.setToolTip(source.file)
 
     def _show_missing(self, source: SourceText) -> None:
@@ -249,20 +245,20 @@ class SourcePanel(QWidget):
     # -- ops on the current line ---
 
     def _fill_line_ops(self, file: str, line: int, seq: int) -> None:
-        key = (file, line)
+        seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
+        start = _window_start(seqs, seq)
+        key = (file, line, start)
         model = self.line_ops_model
         if key != self._line_ops_key:
             self._line_ops_key = key
             rows = self._line_rows.get(key) if file else None
             if rows is None:
-                rows = self._build_line_rows(file, line, seq)
+                rows = self._build_line_rows(seqs, start)
                 if file:
                     if len(self._line_rows) >= 256:  # keep the cache small: drop the oldest
                         self._line_rows.pop(next(iter(self._line_rows)))
                     self._line_rows[key] = rows
-            count = sum(row.target is not None for row in rows)
-            if len(rows) > count:
-                count = len(self.session.timeline.ops_on_line(file, line))
+            count = len(seqs)
             model.headers = ("#", f"Ops on this line ({count:,})", "Output")
             model.update_rows(rows, keep=visible_row_count(self.line_ops))
             model.headerDataChanged.emit(Qt.Orientation.Horizontal, 1, 1)
@@ -273,15 +269,17 @@ class SourcePanel(QWidget):
             if row.target == seq:
                 index = model.index(number, 0)
                 if not self.line_ops.viewport().rect().contains(self.line_ops.visualRect(index)):
-                    self.line_ops.scrollTo(index)
+                    self.line_ops.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
                 break
 
-    def _build_line_rows(self, file: str, line: int, seq: int) -> list[Row]:
+    def _build_line_rows(self, seqs: list[int], start: int) -> list[Row]:
+        """Rows for ``seqs[start:start + MAX_LINE_OPS]``, with counts of those left out."""
         trace = self.session.trace
-        seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
         theme = colors(self.palette())
         rows = []
-        for other in seqs[:MAX_LINE_OPS]:
+        if start:
+            rows.append(Row(("", f"… {start:,} earlier", "")))
+        for other in seqs[start : start + MAX_LINE_OPS]:
             op = trace.ops[other]
             out = op.outputs[0] if op.outputs else None
             output = format_tensor(out) if out else ""
@@ -297,8 +295,9 @@ class SourcePanel(QWidget):
                     align_right=_FIRST,
                 )
             )
-        if len(seqs) > MAX_LINE_OPS:
-            rows.append(Row(("", f"… {len(seqs) - MAX_LINE_OPS:,} more", "")))
+        later = len(seqs) - start - MAX_LINE_OPS
+        if later > 0:
+            rows.append(Row(("", f"… {later:,} more", "")))
         return rows
 
     def line_op_seqs(self) -> list[int]:
@@ -337,3 +336,13 @@ class SourcePanel(QWidget):
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _window_start(seqs: list[int], seq: int) -> int:
+    """Where the listed window of a line's ops starts so that it holds ``seq``: steps of half a
+    window, so neighbouring ops share (cached) rows."""
+    if len(seqs) <= MAX_LINE_OPS:
+        return 0
+    half = MAX_LINE_OPS // 2
+    index = bisect.bisect_left(seqs, seq)
+    return max(0, min((index // half - 1) * half, len(seqs) - MAX_LINE_OPS))

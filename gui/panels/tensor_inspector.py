@@ -83,7 +83,7 @@ class TensorInspectorPanel(QWidget):
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.chooser.setMinimumContentsLength(22)
+        self.chooser.setMinimumContentsLength(12)
         self.chooser.currentIndexChanged.connect(self._on_choice_changed)
         title_row = QHBoxLayout()
         title_row.setContentsMargins(0, 0, 0, 0)

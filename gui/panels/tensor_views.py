@@ -95,13 +95,15 @@ class HistogramView(QWidget):
         scale_row.setContentsMargins(0, 0, 0, 0)
         for label in self.scale:
             scale_row.addWidget(label, 1)
-        self.caption = StaticLabel("1,234,567 finite values, 64 bins")
-        self.nonfinite = StaticLabel("64 NaN, 64 Inf not shown", bold=True)
+        self.caption = StaticLabel("1,234,567 values, 64 bins")
+        self.nonfinite = StaticLabel(
+            "9,999 NaN not drawn", bold=True, align=Qt.AlignmentFlag.AlignRight
+        )
         """The NaN/Inf counts left out of the bars (in the signal colour)."""
         caption_row = QHBoxLayout()
         caption_row.setContentsMargins(0, 0, 0, 0)
-        caption_row.addWidget(self.caption, 3)
-        caption_row.addWidget(self.nonfinite, 2)
+        caption_row.addWidget(self.caption, 1)  # the NaN/Inf count keeps its room
+        caption_row.addWidget(self.nonfinite)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
@@ -138,14 +140,15 @@ class HistogramView(QWidget):
             for label in self.scale:
                 label.setText("")
         finite = int(counts.sum())
-        text = f"{finite:,} finite values, {len(counts)} bins" if finite else "no finite values"
+        text = f"{finite:,} values, {len(counts)} bins" if finite else "no finite values"
         bad = []
         if nan:
             bad.append(f"{nan:,} NaN")
         if inf:
             bad.append(f"{inf:,} Inf")
         self.caption.setText(text)
-        self.nonfinite.setText(f"{', '.join(bad)} not shown" if bad else "")
+        self.nonfinite.setText(f"{', '.join(bad)} not drawn" if bad else "")
+        self.nonfinite.setToolTip(f"{', '.join(bad)}: not drawn in the histogram" if bad else "")
 
     def clear(self) -> None:
         """Show nothing."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,6 +33,10 @@ _WIDTHS = {
     TimelineModel.LOCATION: 160,
     TimelineModel.TIME: 76,
 }
+
+
+MODULE_ROOM = 170
+"""Width the Module column keeps before the others shrink."""
 
 
 class TimelinePanel(QWidget):
@@ -89,6 +93,7 @@ class TimelinePanel(QWidget):
             self.table.setColumnWidth(column, width)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TimelineModel.MODULE, QHeaderView.ResizeMode.Stretch)
+        self.table.installEventFilter(self)  # narrow tables shrink the columns (eventFilter)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_changed)
         # The header would repaint itself on every selection change (to highlight sections,
         # which it does not do here): give it a selection model of its own.
@@ -201,6 +206,28 @@ class TimelinePanel(QWidget):
         """The seq of the selected row, or None."""
         rows = self.table.selectionModel().selectedRows()
         return int(rows[0].data(SEQ_ROLE)) if rows else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns(
+                self.table.width() - self.table.verticalScrollBar().sizeHint().width()
+            )
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self, available: int) -> None:
+        """Shrink the columns around Module (down to 55 %) so Module keeps room to read."""
+        others = [c for c in _WIDTHS if c not in (TimelineModel.MODULE, TimelineModel.SEQ)]
+        fixed = sum(_WIDTHS[c] for c in others) + _WIDTHS[TimelineModel.SEQ]
+        scale = min(
+            1.0,
+            max(
+                0.55,
+                (available - MODULE_ROOM - _WIDTHS[TimelineModel.SEQ])
+                / (fixed - _WIDTHS[TimelineModel.SEQ]),
+            ),
+        )
+        for column in others:
+            self.table.setColumnWidth(column, int(_WIDTHS[column] * scale))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -61,7 +61,7 @@ def test_source_falls_back_to_the_file_on_disk(session_on, tmp_path):
     trace = write_located_ops(tmp_path / "t.opscope", str(script), [2])
     _session, panel = session_on(trace, SourcePanel)
     assert panel.stack.currentWidget() is panel.editor
-    assert "from disk" in panel.title.suffix()
+    assert "Read from disk" in panel.notice.text()
     assert panel.editor.current_line == 2
 
 
@@ -220,3 +220,20 @@ def test_call_stack_shows_why_a_damaged_stack_cannot_be_read(session_on, tmp_pat
     assert "missing frame 900" in error
     session.step()  # op 1's stack is fine: the error goes
     assert not any("cannot be read" in row.texts[0] for row in panel.model.rows)
+
+
+def test_a_line_with_many_ops_lists_the_ones_around_the_current_op(
+    session_on, tmp_path, monkeypatch
+):
+    from gui.panels import source_view
+
+    monkeypatch.setattr(source_view, "MAX_LINE_OPS", 10)
+    trace = write_located_ops(tmp_path / "t.opscope", "loop.py", [5] * 30, embed="\n" * 9)
+    session, panel = session_on(trace, SourcePanel)
+    assert panel.line_op_seqs() == list(range(10))
+    session.go_to(25)
+    listed = panel.line_op_seqs()
+    assert 25 in listed and len(listed) == 10
+    texts = [row.texts[1] for row in panel.line_ops_model.filled_rows]
+    assert texts[0].startswith("… ") and "earlier" in texts[0]
+    assert "(30)" in panel.line_ops_model.headers[1]
