@@ -299,7 +299,7 @@ class TensorInspectorPanel(QWidget):
             "device": summary.device or "—",
         }
         if not summary.initialized:
-            texts["nan"] = texts["inf"] = "uninitialised"
+            texts["nan"] = texts["inf"] = "n/a"
         for key, label in self.fields.items():
             label.setText(texts[key])
             bad = key in ("nan", "inf") and summary.initialized and texts[key] != "0"
@@ -312,6 +312,12 @@ class TensorInspectorPanel(QWidget):
         trace = self.session.trace
         if ref.note:
             return f"The {_escape(ref.note)}. The summary above was recorded with the trace."
+        if ref.summary is not None and not ref.summary.initialized:
+            return (
+                "<b>Uninitialised memory</b> (<code>torch.empty</code> and friends): its "
+                "contents are whatever the allocator left there, so no values or statistics "
+                "were kept."
+            )
         if trace is not None and trace.meta.option("values", "false") == "false":
             return f"<b>Values were not recorded in this trace.</b><br><br>{HOW_TO_RECORD}"
         return (

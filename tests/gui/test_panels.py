@@ -121,6 +121,21 @@ def test_inspector_says_how_to_record_values_when_there_are_none(session_on, syn
     assert panel.fields["shape"].text() == "8×16"
 
 
+def test_inspector_says_uninitialised_memory_has_no_values(session_on, tmp_path):
+    with Recorder(tmp_path / "e.opscope", values=True, frameworks=()) as recorder:
+        recorder.add_op(
+            "torch.empty",
+            "torch",
+            [],
+            [TensorSummary((2, 3), "float32", initialized=False)],
+            location=("m.py", 1, -1, -1, "f", -1),
+        )
+    _session, panel = session_on(tracing.load(tmp_path / "e.opscope"), TensorInspectorPanel)
+    assert panel.stack.currentWidget() is panel.message
+    assert "Uninitialised memory" in panel.message.text()
+    assert panel.fields["nan"].text() == "n/a"
+
+
 def test_inspector_slices_a_3d_tensor_with_a_slider(session_on, tmp_path, qtbot):
     array = np.arange(4 * 3 * 5, dtype=np.float32).reshape(4, 3, 5)
     with Recorder(tmp_path / "t.opscope", values=True, frameworks=()) as recorder:
