@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from gui import coalesce
 from gui.app import create_app, wait_until_settled
 from gui.main_window import MainWindow
-from gui.panels import tensor_inspector
 from tracing.synthetic import write_synthetic_trace
 
 TARGET_MS = 16.0
@@ -65,7 +65,7 @@ def panels_at(window: MainWindow, seq: int) -> bool:
         if getattr(window.panels[name], "shown_seq", seq) != seq:
             return False
     graph = window.panels.get("graph")
-    return graph is None or getattr(graph, "current_seq", seq) == seq
+    return graph is None or graph.shown_seq == seq
 
 
 SPACING_S = 0.15
@@ -85,7 +85,7 @@ def press(
     ``held`` (at once; plots deferred by the inspector are not waited for).
     """
     held = mode == "held"
-    tensor_inspector.RAPID_STEP_S = 0.1 if held else 0.0
+    coalesce.RAPID_STEP_S = 0.1 if held else 0.0
     if mode == "spaced":
         deadline = time.perf_counter() + SPACING_S
         while time.perf_counter() < deadline:

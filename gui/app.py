@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
-from gui.theme import apply_theme, follow_system_theme, ui_font
+from gui.theme import THEME_MODES, apply_theme, follow_system_theme, ui_font
 from tracing.trace import Trace
 
 SETTLE_TIMEOUT_S = 30.0
@@ -30,6 +30,7 @@ def create_app(*, offscreen: bool = False) -> QApplication:
     app.setOrganizationName("OpScope")
     app.setApplicationDisplayName("OpScope")
     app.setFont(ui_font())
+    app.setStyle("Fusion")  # before any widget exists (see theme.apply_theme)
     return app
 
 
@@ -54,14 +55,19 @@ def save_screenshot(window: MainWindow, path: str | os.PathLike[str]) -> bool:
 
 
 def run_viewer(
-    trace: Trace | None,
+    path: Path | None,
     *,
     screenshot: Path | None = None,
     goto: str | int | None = None,
     size: tuple[int, int] = (1600, 1000),
     theme: str | None = None,
 ) -> int:
-    """Open the window on ``trace``; with ``screenshot``, render offscreen, save and return."""
+    """Open the window on the trace at ``path``; with ``screenshot``, render offscreen, save it
+    and return.
+
+    The window shows at once and reads the trace in a worker thread (a big trace shows a busy
+    bar meanwhile); ``goto`` (``first-nonfinite`` or an op number) applies once it is read.
+    """
     app = create_app(offscreen=screenshot is not None)
     if screenshot is not None:
         with tempfile.TemporaryDirectory() as scratch:
@@ -69,49 +75,85 @@ def run_viewer(
             apply_theme(app, theme or "system")  # type: ignore[arg-type]
             window = MainWindow(settings=settings)
             try:
-                return _screenshot(window, trace, screenshot, goto, size)
+                return _screenshot(window, path, screenshot, goto, size)
             finally:
                 window.close()
                 window.deleteLater()
                 app.processEvents()
+    chosen = theme or str(QSettings("OpScope", "OpScope").value("theme", "system"))
+    if chosen not in THEME_MODES:
+        chosen = "system"
+    apply_theme(app, chosen)  # type: ignore[arg-type]
     window = MainWindow()
-    chosen = theme or str(window.settings.value("theme", "system"))
     window.set_theme(chosen)
     follow_system_theme(app)
     window.restore_layout()
-    if trace is not None:
-        window.set_trace(trace)
-    _go(window, goto)
     window.show()
+    if path is not None:
+        window.open_trace(
+            path,
+            background=True,
+            then=lambda shown: shown and _go_or_warn(window, goto),
+        )
     return app.exec()
 
 
+def goto_problem(goto: str | int | None, trace: Trace) -> str | None:
+    """Why ``--goto`` cannot apply to ``trace`` (None when it can)."""
+    if isinstance(goto, int) and not 0 <= goto < len(trace.ops):
+        if not trace.ops:
+            return f"--goto {goto}: the trace has no ops"
+        return f"--goto {goto}: the trace has ops 0 to {len(trace.ops) - 1}"
+    return None
+
+
 def _go(window: MainWindow, goto: str | int | None) -> None:
+    trace = window.session.trace
     if goto == "first-nonfinite":
-        window.session.run_to_nonfinite()
+        moved = window.session.run_to_nonfinite()
+        if not moved and trace is not None and trace.first_nonfinite() is None:
+            print("opscope: note: no op of this trace has a NaN/Inf output", file=sys.stderr)
     elif isinstance(goto, int):
         window.session.go_to(goto)
 
 
+def _go_or_warn(window: MainWindow, goto: str | int | None) -> None:
+    trace = window.session.trace
+    problem = goto_problem(goto, trace) if trace is not None else None
+    if problem is not None:
+        window.show_error("Cannot go to the op", problem)
+        return
+    _go(window, goto)
+
+
 def _screenshot(
     window: MainWindow,
-    trace: Trace | None,
-    path: Path,
+    path: Path | None,
+    shot: Path,
     goto: str | int | None,
     size: tuple[int, int],
 ) -> int:
     window.resize(*size)
-    if trace is not None:
-        window.set_trace(trace)
     window.show()
-    wait_until_settled(window, 5.0)
-    _go(window, goto)
+    if path is not None:
+        window.open_trace(path, background=True)
+    if not wait_until_settled(window):
+        print("opscope: warning: the trace was still loading after 30 s", file=sys.stderr)
+    trace = window.session.trace
+    if path is not None and trace is None:
+        return 1  # the error was printed by the window
+    if trace is not None:
+        problem = goto_problem(goto, trace)
+        if problem is not None:
+            print(f"opscope: error: {problem}", file=sys.stderr)
+            return 2
+        _go(window, goto)
     if not wait_until_settled(window):
         print(
             "opscope: warning: panels were still busy when the screenshot was taken",
             file=sys.stderr,
         )
-    if not save_screenshot(window, path):
-        print(f"opscope: error: cannot write the screenshot to {path}", file=sys.stderr)
+    if not save_screenshot(window, shot):
+        print(f"opscope: error: cannot write the screenshot to {shot}", file=sys.stderr)
         return 1
     return 0

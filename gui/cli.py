@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tracing
 from tracing.errors import TraceFileError
+from tracing.reader import TraceReader
 
 GRAPH_EXPORT_MODULE = "gui.graph.cli_export"
 TRACING_CLI_MODULE = "tracing.cli"
@@ -110,13 +111,11 @@ def _view(options: argparse.Namespace) -> int:
     size = _parse_size(options.size)
     if size is None:
         return _fail(f"--size must look like 1600x1000, not {options.size!r}", 2)
-    trace = None
     if options.path is not None:
-        try:
-            trace = tracing.load(options.path)
-        except TraceFileError as exc:
-            return _fail(str(exc))
-    goto = _parse_goto(options.goto, trace)
+        problem = check_trace_file(options.path)
+        if problem is not None:
+            return _fail(problem)
+    goto = _parse_goto(options.goto, options.path)
     if isinstance(goto, str) and goto.startswith("error:"):
         return _fail(goto[len("error: ") :], 2)
     screenshot = options.screenshot
@@ -128,7 +127,23 @@ def _view(options: argparse.Namespace) -> int:
             return _fail("the screenshot must be a .png, .jpg, .bmp or .webp file", 2)
     from gui.app import run_viewer
 
-    return run_viewer(trace, screenshot=screenshot, goto=goto, size=size, theme=options.theme)
+    return run_viewer(
+        options.path, screenshot=screenshot, goto=goto, size=size, theme=options.theme
+    )
+
+
+def check_trace_file(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a trace, found quickly (None when it looks like one).
+
+    Only the file's header, schema and meta are read, so a bad path fails at once on the
+    command line; the ops are read later, in the window's worker thread (a big trace takes
+    seconds).
+    """
+    try:
+        TraceReader(path).close()
+    except TraceFileError as exc:
+        return str(exc)
+    return None
 
 
 def _parse_size(text: str) -> tuple[int, int] | None:
@@ -141,21 +156,20 @@ def _parse_size(text: str) -> tuple[int, int] | None:
     return width, height
 
 
-def _parse_goto(text: str | None, trace: tracing.Trace | None) -> str | int | None:
+def _parse_goto(text: str | None, path: Path | None) -> str | int | None:
+    """``first-nonfinite`` or an op number (checked against the trace once it is read)."""
     if text is None:
         return None
-    if trace is None:
+    if path is None:
         return "error: --goto needs a trace to open"
     if text == "first-nonfinite":
-        if trace.first_nonfinite() is None:
-            print("opscope: note: no op of this trace has a NaN/Inf output", file=sys.stderr)
         return text
     try:
         seq = int(text)
     except ValueError:
         return f"error: --goto takes first-nonfinite or an op number, not {text!r}"
-    if not 0 <= seq < len(trace.ops):
-        return f"error: --goto {seq}: the trace has ops 0 to {len(trace.ops) - 1}"
+    if seq < 0:
+        return f"error: --goto {seq}: op numbers start at 0"
     return seq
 
 

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QToolBar,
     QWidget,
 )
@@ -47,6 +49,7 @@ from gui.panels.tensor_inspector import TensorInspectorPanel
 from gui.panels.timeline import TimelinePanel
 from gui.recent_files import RecentFiles
 from gui.session import DebugSession
+from gui.stepping import Timeline
 from gui.theme import THEME_MODES, apply_theme, colors
 from tracing.errors import TraceFileError
 
@@ -60,7 +63,6 @@ QDockWidget::title { text-align: left; padding: 5px 8px; background: palette(win
                      border-bottom: 1px solid palette(mid); }
 QToolBar { border: none; spacing: 2px; padding: 2px 6px; }
 QStatusBar QLabel { padding: 0 10px; }
-QTreeView, QTableView, QPlainTextEdit { border: none; }
 QTabWidget::pane { border: none; }
 QLabel#field_caption { color: palette(placeholder-text); }
 """
@@ -184,7 +186,9 @@ class MainWindow(QMainWindow):
         """Give the docks their default share of the window (called once shown, and on reset)."""
         docks = self.docks
         width, height = max(self.width(), 800), max(self.height(), 600)
-        side, inspector = int(width * 0.18), int(width * 0.25)
+        # the side columns keep a readable width; the centre (graph, source) gets the rest
+        side = min(300, max(200, int(width * 0.16)))
+        inspector = min(420, max(290, int(width * 0.22)))
         center = width - side - inspector
         self.resizeDocks(
             [docks["call_stack"], docks["timeline"], docks["inspector"]],
@@ -192,9 +196,10 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         if "graph" in docks:
+            graph = int(center * 0.46)  # source lines need the width more than the graph
             self.resizeDocks(
                 [docks["graph"], docks["source"]],
-                [int(center * 0.5), center - int(center * 0.5)],
+                [graph, center - graph],
                 Qt.Orientation.Horizontal,
             )
         top = docks.get("graph", docks["source"])
@@ -213,7 +218,7 @@ class MainWindow(QMainWindow):
         session = self.session
         return {
             ActionId.OPEN: self.open_dialog,
-            ActionId.RELOAD: self.reload,
+            ActionId.RELOAD: lambda: self.reload(background=True),
             ActionId.EXPORT_GRAPH: self.export_graph,
             ActionId.QUIT: self.close,
             ActionId.CONTINUE: session.continue_,
@@ -297,6 +302,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_module, 1)
         bar.addPermanentWidget(self.status_nonfinite)
         bar.addPermanentWidget(self.status_location)
+        self.load_progress = QProgressBar()
+        """Shown while a trace is read in the background (busy: the reader gives no count)."""
+        self.load_progress.setObjectName("load_progress")
+        self.load_progress.setRange(0, 0)
+        self.load_progress.setMaximumWidth(160)
+        self.load_progress.setMaximumHeight(14)
+        self.load_progress.setTextVisible(False)
+        self.load_progress.hide()
+        bar.addPermanentWidget(self.load_progress)
 
     # -- session events ---
 
@@ -337,48 +351,80 @@ class MainWindow(QMainWindow):
 
     # -- files ---
 
-    def open_trace(self, path: str | os.PathLike[str], *, background: bool = False) -> bool:
+    def open_trace(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        background: bool = False,
+        keep: bool = False,
+        then: Callable[[bool], None] | None = None,
+    ) -> bool:
         """Open the trace at ``path``; on failure show an error and keep the current trace.
 
-        With ``background`` the file is read in a worker thread (the window stays responsive;
-        ``is_busy()`` is True until it is shown) and the return value only says it started.
+        With ``background`` the file is read in a worker thread: the window stays responsive
+        and shows a busy bar (``is_busy()`` is True until the trace is shown), and the return
+        value only says that reading started. ``keep`` keeps the cursor (Reload); ``then`` is
+        called with True once the trace is shown, or with False when it could not be.
         """
         path = Path(path)
-        if background:
-            self._load_generation += 1
-            generation = self._load_generation
-            self._loading = True
-            self.statusBar().showMessage(f"Opening {path.name}…")
-            create_worker(
-                _load_trace,
-                path,
-                _connect={"returned": lambda result: self._on_loaded(result, path, generation)},
-            )
-            return True
-        return self._on_loaded(_load_trace(path), path, self._load_generation)
+        self._load_generation += 1
+        generation = self._load_generation
+        if not background:
+            self._set_loading(None)
+            return self._on_loaded(_load_trace(path), path, generation, keep, then)
+        self._set_loading(path)
+        create_worker(
+            _load_trace,
+            path,
+            _connect={
+                "returned": lambda result: self._on_loaded(result, path, generation, keep, then)
+            },
+        )
+        return True
 
-    def _on_loaded(self, result: tracing.Trace | _LoadFailure, path: Path, generation: int) -> bool:
+    def _set_loading(self, path: Path | None) -> None:
+        """Show (a path) or hide (None) that a trace is being read."""
+        self._loading = path is not None
+        self.load_progress.setVisible(path is not None)
+        if path is None:
+            self.statusBar().clearMessage()
+            self._on_trace_loaded()  # the title names the trace shown again
+            return
+        self.statusBar().showMessage(f"Opening {path.name}{_size_note(path)}…")
+        self.setWindowTitle(f"Opening {path.name}… — OpScope")
+
+    def _on_loaded(
+        self,
+        result: tuple[tracing.Trace, Timeline] | _LoadFailure,
+        path: Path,
+        generation: int,
+        keep: bool = False,
+        then: Callable[[bool], None] | None = None,
+    ) -> bool:
         if generation != self._load_generation:  # a later open replaced this one
-            if isinstance(result, tracing.Trace):
-                result.close()
+            if isinstance(result, tuple):
+                result[0].close()
             return False
-        self._loading = False
-        self.statusBar().clearMessage()
+        self._set_loading(None)
         if isinstance(result, _LoadFailure):
             result = result.error
+        shown = False
         if isinstance(result, TraceFileError):
             self.show_error("Cannot open trace", str(result))
             self._forget_if_gone(path)
-            return False
-        if isinstance(result, BaseException):  # the window must survive any file
+        elif isinstance(result, BaseException):  # the window must survive any file
             details = "".join(traceback.format_exception(result))
             self.show_error(
                 "Cannot open trace",
                 f"{path}: unexpected {type(result).__name__}: {result}",
                 details,
             )
-            return False
-        return self.set_trace(result, path)
+        else:
+            trace, timeline = result
+            shown = self.set_trace(trace, path, keep=keep, timeline=timeline)
+        if then is not None:
+            then(shown)
+        return shown
 
     def _forget_if_gone(self, path: Path) -> None:
         """Drop a recent-files entry whose file no longer exists (any path may come here: a
@@ -390,12 +436,18 @@ class MainWindow(QMainWindow):
             self.recent.remove(str(path))
 
     def set_trace(
-        self, trace: tracing.Trace, path: str | os.PathLike[str] | None = None, *, keep=False
+        self,
+        trace: tracing.Trace,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep: bool = False,
+        timeline: Timeline | None = None,
     ) -> bool:
-        """Show an already loaded trace (``keep`` keeps the cursor position, for Reload)."""
+        """Show an already loaded trace (``keep`` keeps the cursor position, for Reload;
+        ``timeline``: its stepping index, when built already)."""
         previous = self.session.trace
         try:
-            self.session.load(trace, keep_position=keep)
+            self.session.load(trace, keep_position=keep, timeline=timeline)
         except Exception as exc:
             self.show_error(
                 "Cannot show trace",
@@ -410,16 +462,12 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         return True
 
-    def reload(self) -> bool:
-        """Read the current trace file again, keeping the cursor and the breakpoints."""
+    def reload(self, *, background: bool = False) -> bool:
+        """Read the current trace file again, keeping the cursor and the breakpoints (a trace
+        still being written shows its newest ops). ``background``: as in ``open_trace``."""
         if self.trace_path is None:
             return False
-        try:
-            trace = tracing.load(self.trace_path)
-        except TraceFileError as exc:
-            self.show_error("Cannot reload trace", str(exc))
-            return False
-        return self.set_trace(trace, self.trace_path, keep=True)
+        return self.open_trace(self.trace_path, background=background, keep=True)
 
     def open_dialog(self) -> None:
         """File → Open."""
@@ -565,16 +613,21 @@ class MainWindow(QMainWindow):
             and hasattr(self, "commands")
             and not self._restyling
         ):
-            # Widgets polished under a style sheet keep their old palette until it is re-applied.
-            self._restyling = True
-            try:
-                self.setStyleSheet("")
-                self.setStyleSheet(STYLE_SHEET)
-            finally:
-                self._restyling = False
-            action_table.refresh_icons(self.commands, self.palette())
-            QTimer.singleShot(0, lambda: self._on_current_op_changed(self.session.index))
+            # Widgets polished under a style sheet keep their old palette until it is
+            # re-applied; re-applying it inside the palette change itself crashed Qt 6.12 when
+            # the window had not been shown yet, so it waits for the event loop.
+            QTimer.singleShot(0, self._restyle)
         super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        self._restyling = True
+        try:
+            self.setStyleSheet("")
+            self.setStyleSheet(STYLE_SHEET)
+        finally:
+            self._restyling = False
+        action_table.refresh_icons(self.commands, self.palette())
+        self._on_current_op_changed(self.session.index)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if getattr(self, "_persist_layout", False):
@@ -590,9 +643,23 @@ class _LoadFailure:
     error: Exception
 
 
-def _load_trace(path: Path) -> tracing.Trace | _LoadFailure:
-    """``tracing.load(path)``, or the failure it raised."""
+def _load_trace(path: Path) -> tuple[tracing.Trace, Timeline] | _LoadFailure:
+    """``tracing.load(path)`` and the trace's stepping index, or the failure it raised."""
     try:
-        return tracing.load(path)
+        trace = tracing.load(path)
     except Exception as exc:
         return _LoadFailure(exc)
+    try:
+        return trace, Timeline.from_trace(trace)
+    except Exception as exc:
+        trace.close()
+        return _LoadFailure(exc)
+
+
+def _size_note(path: Path) -> str:
+    """`` (6.1 MB)`` for files big enough to take a while, else nothing."""
+    try:
+        size = path.stat().st_size
+    except (OSError, ValueError):
+        return ""
+    return f" ({size / 1e6:.1f} MB)" if size >= 1_000_000 else ""

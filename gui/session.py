@@ -75,14 +75,20 @@ class DebugSession(QObject):
         """Number of ops in the loaded trace (0 without one)."""
         return len(self.trace.ops) if self.trace is not None else 0
 
-    def load(self, trace: Trace | None, keep_position: bool = False) -> None:
+    def load(
+        self, trace: Trace | None, keep_position: bool = False, timeline: Timeline | None = None
+    ) -> None:
         """Follow ``trace`` (None unloads); the cursor goes to op 0, or stays with keep_position.
 
-        Breakpoints are kept, as an editor keeps them between debugging runs.
+        Breakpoints are kept, as an editor keeps them between debugging runs. ``timeline``:
+        the trace's ``Timeline`` when it was built already (off the UI thread).
         """
         previous = self.index
         self.trace = trace
-        self.timeline = Timeline.from_trace(trace) if trace is not None else Timeline(())
+        if trace is None:
+            self.timeline = Timeline(())
+        else:
+            self.timeline = timeline if timeline is not None else Timeline.from_trace(trace)
         count = self.op_count
         if count == 0:
             self.index = -1

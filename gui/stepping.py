@@ -79,11 +79,15 @@ class Timeline:
         own: dict[int, list[int]] = defaultdict(list)
         by_type: dict[str, list[int]] = defaultdict(list)
         by_line: dict[Location, list[int]] = defaultdict(list)
+        files: dict[str, str] = {}  # a run names few files: normalise each once
         for op in ops:
             own[op.call_id if op.call_id in self.calls else -1].append(op.seq)
             by_type[op.op_type].append(op.seq)
             if op.file:
-                by_line[(normalize_file(op.file), op.line)].append(op.seq)
+                file = files.get(op.file)
+                if file is None:
+                    file = files[op.file] = normalize_file(op.file)
+                by_line[(file, op.line)].append(op.seq)
         self._own = dict(own)
         self._by_type = dict(by_type)
         self._by_line = dict(by_line)

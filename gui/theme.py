@@ -167,7 +167,10 @@ def apply_theme(app: QApplication, mode: ThemeMode = "system") -> None:
     """Use the Fusion style with the light or dark palette that ``mode`` selects."""
     if mode not in THEME_MODES:
         raise ValueError(f"theme must be one of {THEME_MODES}, not {mode!r}")
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        # Replacing the style while widgets exist crashed Qt 6.12 at the next show (a widget
+        # polished with the deleted style): set it once, before the window (see create_app).
+        app.setStyle("Fusion")
     dark = system_prefers_dark() if mode == "system" else mode == "dark"
     app.setPalette(dark_palette() if dark else light_palette())
     app.setProperty("opscope_theme", mode)

@@ -35,7 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args[0] == "record":
         return record_command(args[1:])
-    return info_command(args[1:])
+    try:
+        code = info_command(args[1:])
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:  # `opscope info run.opscope | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return 0
 
 
 # -- opscope info ---

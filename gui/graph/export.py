@@ -100,9 +100,9 @@ def ensure_gui_app():
     """The running ``QGuiApplication``, or a new offscreen one (for command-line exports)."""
     from PySide6.QtGui import QGuiApplication
 
-    from gui.graph.qt_guard import protect_none_refcount
+    from gui.refcount_guard import protect_singletons
 
-    protect_none_refcount()
+    protect_singletons()  # done on importing gui already; kept visible where Qt starts
     app = QGuiApplication.instance()
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):

@@ -68,7 +68,33 @@ def _color(value: str) -> QColor:
     return QColor(value)
 
 
-class NodeItem(QGraphicsItem):
+class _BoxItem(QGraphicsItem):
+    """What node and group items share: a sized box that can be current or selected."""
+
+    w: float
+    h: float
+    current: bool
+    selected: bool
+    _bounds: QRectF
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def set_size(self, width: float, height: float) -> None:
+        if (width, height) != (self.w, self.h):
+            self.prepareGeometryChange()
+            self.w, self.h = width, height
+            self._bounds = QRectF(-5, -9, width + 10, height + 14)
+
+    def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
+        if current is not None:
+            self.current = current
+        if selected is not None:
+            self.selected = selected
+        self.update()
+
+
+class NodeItem(_BoxItem):
     """A leaf op, an input, a collapsed group or a folded series."""
 
     def __init__(
@@ -101,22 +127,6 @@ class NodeItem(QGraphicsItem):
     def main_rect(self) -> QRectF:
         stack = self.look.stacks * self.host.style.spacing.stack_offset
         return QRectF(0, 0, self.w - stack, self.h - stack)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def set_size(self, width: float, height: float) -> None:
-        if (width, height) != (self.w, self.h):
-            self.prepareGeometryChange()
-            self.w, self.h = width, height
-            self._bounds = QRectF(-5, -9, width + 10, height + 14)
-
-    def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
-        if current is not None:
-            self.current = current
-        if selected is not None:
-            self.selected = selected
-        self.update()
 
     # -- painting ---
 
@@ -225,7 +235,7 @@ class NodeItem(QGraphicsItem):
         event.accept()
 
 
-class GroupItem(QGraphicsItem):
+class GroupItem(_BoxItem):
     """An open group: a framed box with a title bar; its children are child items."""
 
     def __init__(
@@ -268,22 +278,6 @@ class GroupItem(QGraphicsItem):
         if self.content is not self and self.content.isVisible() != on:
             self.content.setVisible(on)
             self.update()
-
-    def set_size(self, width: float, height: float) -> None:
-        if (width, height) != (self.w, self.h):
-            self.prepareGeometryChange()
-            self.w, self.h = width, height
-            self._bounds = QRectF(-5, -9, width + 10, height + 14)
-
-    def set_flags(self, current: bool | None = None, selected: bool | None = None) -> None:
-        if current is not None:
-            self.current = current
-        if selected is not None:
-            self.selected = selected
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def header_rect(self) -> QRectF:
         return QRectF(0, 0, self.w, self.host.style.spacing.header)

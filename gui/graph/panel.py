@@ -23,15 +23,16 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from gui.coalesce import CoalescedCall
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
-from gui.graph.qt_guard import protect_none_refcount
 from gui.graph.scene import GraphScene
 from gui.graph.search import search
 from gui.graph.style import DARK, LIGHT, Style, is_dark_color
 from gui.graph.view import GraphView
 from gui.graph.visible import ViewState
+from gui.refcount_guard import protect_singletons
 
 CONTENT_ZOOM = 0.08
 """Below this zoom, open top-level groups are drawn as boxes without their inside."""
@@ -57,7 +58,7 @@ class GraphPanel(QWidget):
     """The first layout of a newly loaded trace is on screen (seconds since the load began)."""
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
-        protect_none_refcount()
+        protect_singletons()  # done on importing gui already; idempotent
         super().__init__(parent)
         self.session = session
         self.graph_style = app_style()
@@ -74,6 +75,10 @@ class GraphPanel(QWidget):
         self._search_text = ""
         self._scene_rect_set = False
         self._workers: set = set()
+        self.shown_seq = -1
+        """The seq of the op marked current (for tests and the latency benchmark)."""
+        self._scroll = CoalescedCall(self._scroll_to_current, self)
+        """Scrolling to the current op: at once for a lone step, once the cursor rests."""
 
         self.scene = GraphScene(self.graph_style, self)
         self.view = GraphView(self.scene, self)
@@ -103,12 +108,11 @@ class GraphPanel(QWidget):
         self.search_box = QLineEdit(bar)
         self.search_box.setPlaceholderText("Search ops, types, modules…")
         self.search_box.setClearButtonEnabled(True)
-        self.search_box.setMinimumWidth(120)
+        self.search_box.setMinimumWidth(80)
         self.search_box.returnPressed.connect(self.search_next)
         self.search_box.textChanged.connect(self._on_search_text_changed)
         QShortcut(QKeySequence("Shift+Return"), self.search_box, self.search_previous)
         self.search_status = QLabel("", bar)
-        self.search_status.setMinimumWidth(48)
         self.busy_label = QLabel("laying out…", bar)
         self.busy_label.setEnabled(False)
         self.busy_label.hide()
@@ -189,10 +193,7 @@ class GraphPanel(QWidget):
     def _on_model_built(
         self, generation: int, model: GraphModel, state: ViewState, layout: GroupLayout
     ) -> None:
-        self._busy = False
-        self.busy_label.hide()
-        if generation != self._generation:
-            self._start_pending()
+        if not self._worker_done(generation):
             return
         self.model = model
         self.scene.reset(model.visible)
@@ -208,6 +209,7 @@ class GraphPanel(QWidget):
         self._start_pending()
 
     def _on_current_op_changed(self, seq: int) -> None:
+        self.shown_seq = seq
         self._mark_current(scroll=True, follow=self.follow)
 
     # -- current op ---
@@ -230,9 +232,19 @@ class GraphPanel(QWidget):
             self._request_layout(anchor=self._root_level_of(op_id), follow_current=True)
             return
         if scroll:
-            rect = self.scene.item_rect(shown)
-            if rect is not None:
-                self.view.ensure_shown(rect)
+            self._scroll.request()
+
+    def _current_rect(self) -> QRectF | None:
+        """Scene rectangle of what shows the current op (the op, or the group hiding it)."""
+        op_id = self.current_node()
+        if op_id is None or self.model is None or self.shown_state is None:
+            return None
+        return self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+
+    def _scroll_to_current(self) -> None:
+        rect = self._current_rect()
+        if rect is not None:
+            self.view.ensure_shown(rect)
 
     def _root_level_of(self, node_id: str) -> str | None:
         """The top-level visible node that holds ``node_id`` now."""
@@ -244,10 +256,7 @@ class GraphPanel(QWidget):
         return self.model.visible.representative(top, self.shown_state)
 
     def center_current(self) -> None:
-        op_id = self.current_node()
-        if op_id is None or self.model is None or self.shown_state is None:
-            return
-        rect = self.scene.item_rect(self.model.visible.representative(op_id, self.shown_state))
+        rect = self._current_rect()
         if rect is not None:
             self.view.centerOn(rect.center())
 
@@ -261,6 +270,15 @@ class GraphPanel(QWidget):
         worker.errored.connect(self._on_worker_error)
         worker.finished.connect(lambda: self._workers.discard(worker))
         worker.start()
+
+    def _worker_done(self, generation: int) -> bool:
+        """A worker finished: False (and the next request starts) when its trace was replaced."""
+        self._busy = False
+        self.busy_label.hide()
+        if generation != self._generation:
+            self._start_pending()
+            return False
+        return True
 
     def _on_worker_error(self, error: Exception) -> None:
         self._busy = False
@@ -304,10 +322,7 @@ class GraphPanel(QWidget):
         anchor: str | None,
         after: Callable[[], None] | None,
     ) -> None:
-        self._busy = False
-        self.busy_label.hide()
-        if generation != self._generation:
-            self._start_pending()
+        if not self._worker_done(generation):
             return
         before = self.scene.item_rect(anchor) if anchor else None
         self._show(layout, state)
@@ -343,7 +358,7 @@ class GraphPanel(QWidget):
 
     def is_busy(self) -> bool:
         """True while a layout is being computed (tests and benchmarks wait for it)."""
-        return self._busy or self._pending is not None
+        return self._busy or self._pending is not None or self._scroll.pending
 
     # -- user actions ---
 

@@ -86,16 +86,37 @@ class GraphView(QGraphicsView):
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
-    def ensure_shown(self, rect: QRectF, margin: float = 24.0) -> bool:
-        """Centre on ``rect`` only if it is not already inside the viewport; True if moved."""
+    def ensure_shown(self, rect: QRectF, margin: float = 24.0, lead: float = 0.3) -> bool:
+        """Scroll so ``rect`` is inside the viewport, only when it is not; True if moved.
+
+        Only the axis on which it left moves. Vertically it lands ``lead`` of the view away
+        from the edge it left by, leaving room for the ops that follow it (the graph flows
+        down), so stepping scrolls every few ops rather than on every other one.
+        """
         view = self.visible_scene_rect()
         inner = view.adjusted(margin, margin, -margin, -margin)
         if inner.contains(rect):
             return False
         if self.zoom() < 0.35 and rect.width() * self.zoom() < 40:
             self.set_zoom(0.6)
-        self.centerOn(rect.center())
-        return True
+            view = self.visible_scene_rect()
+            inner = view.adjusted(margin, margin, -margin, -margin)
+        zoom = self.zoom()
+        dx = dy = 0.0
+        if rect.left() < inner.left() or rect.right() > inner.right():
+            dx = rect.center().x() - view.center().x()
+        if rect.height() > inner.height():
+            dy = rect.center().y() - view.center().y()
+        elif rect.bottom() > inner.bottom():
+            dy = rect.top() - (view.top() + view.height() * lead)
+        elif rect.top() < inner.top():
+            dy = rect.bottom() - (view.bottom() - view.height() * lead)
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        if dx:
+            h.setValue(round(h.value() + dx * zoom))
+        if dy:
+            v.setValue(round(v.value() + dy * zoom))
+        return bool(dx or dy)
 
     def keep_anchor(self, scene_before: QPointF, scene_after: QPointF) -> None:
         """Scroll so a point that moved from ``scene_before`` to ``scene_after`` stays put on

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QPushButton,
     QTreeWidget,
@@ -30,18 +31,25 @@ class BreakpointsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("breakpoints_panel")
         self.session = session
-        self.nonfinite = QCheckBox("Stop when an output holds NaN/Inf")
+        self.nonfinite = QCheckBox("Stop on NaN/Inf outputs")
+        self.nonfinite.setToolTip("Continue stops at every op whose output holds NaN or Inf")
         self.nonfinite.setObjectName("break_on_nonfinite")
         self.nonfinite.toggled.connect(session.set_break_on_nonfinite)
         self.op_type = QComboBox()
         self.op_type.setObjectName("op_type_breakpoint")
         self.op_type.setEditable(True)
         self.op_type.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # as narrow as the panel needs: long op names would set the whole column's width
+        self.op_type.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.op_type.setMinimumContentsLength(8)
         self.op_type.lineEdit().setPlaceholderText("Break on op type…")
         self.op_type.lineEdit().returnPressed.connect(self._add_op_type)
         add = QPushButton("Add")
         add.clicked.connect(self._add_op_type)
         self.tree = QTreeWidget()
+        self.tree.setFrameShape(QFrame.Shape.NoFrame)
         self.tree.setObjectName("breakpoints_tree")
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)

@@ -7,10 +7,11 @@ clicking a Python frame shows its line in the source view without moving the cur
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from gui.formatting import file_name
-from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
+from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.session import DebugSession
 from gui.theme import colors
 from tracing.errors import TraceFileError
@@ -34,9 +35,8 @@ class CallStackPanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(
-            1, self.fontMetrics().horizontalAdvance("synthetic_model.py:000") + 16
-        )
+        self._where_width = self.fontMetrics().horizontalAdvance("synthetic_model.py:000") + 16
+        self.tree.setColumnWidth(1, self._where_width)
         self.tree.clicked.connect(self._on_clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -47,6 +47,11 @@ class CallStackPanel(QWidget):
 
     def _on_trace_loaded(self) -> None:
         self._shown_key = None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # "Where" keeps room for file:line, but never more than half a narrow panel
+        self.tree.setColumnWidth(1, min(self._where_width, self.tree.viewport().width() // 2))
 
     def _on_current_op_changed(self, seq: int) -> None:
         self.shown_seq = seq
@@ -64,24 +69,42 @@ class CallStackPanel(QWidget):
         rows = [Row(("MODULES", ""), header=True)]
         chain = trace.call_chain(op)
         for depth, call in enumerate(reversed(chain)):
-            where = f"{call.type_name} · ops {call.start_seq}–{call.end_seq - 1}"
+            name = call.path or call.type_name  # the model itself has an empty path
+            where = call.type_name if call.path else "model"
+            if call.call_index > 1:
+                where += f" · call {call.call_index}"
+            where += f" · ops {call.start_seq}–{call.end_seq - 1}"
             if call.exit_order < 0:
                 where += " · never returned"
             rows.append(
                 Row(
-                    (call.label or "<root>", where),
+                    (name, where),
                     target=("call", call.start_seq),
-                    tooltip=f"{call.label} ({call.type_name})\nClick to go to its first op",
+                    tooltip=f"{name} ({where})\nClick to go to its first op",
                     bold=depth == 0,
                     colors={1: muted},
                 )
             )
         if not chain:
-            rows.append(Row(("(top level: no module call)", ""), colors={0: muted}))
+            rows.append(
+                Row(
+                    ("(top level)", ""),
+                    tooltip="This op ran outside any module call",
+                    colors={0: muted},
+                )
+            )
         rows.append(Row(("PYTHON", ""), header=True))
         try:
             frames = trace.stack(op)
-        except TraceFileError:
+        except TraceFileError as exc:
+            bad = colors(self.palette()).nonfinite
+            rows.append(
+                Row(
+                    (f"⚠ frames cannot be read: {exc.problem}", ""),
+                    tooltip=str(exc),
+                    colors={0: bad},
+                )
+            )
             frames = ()
         for depth, frame in enumerate(reversed(frames)):
             rows.append(
@@ -93,11 +116,11 @@ class CallStackPanel(QWidget):
                     colors={1: muted},
                 )
             )
-        if not frames:
+        if not frames:  # the op's own line (recorded with the op) stands in for the stack
             where = f"{file_name(op.file)}:{op.line}" if op.file else "unknown location"
             target = ("frame", (op.file, op.line)) if op.file else None
             rows.append(Row((op.func or "(frames not recorded)", where), target=target))
-        self.model.update_rows(rows)
+        self.model.update_rows(rows, keep=visible_row_count(self.tree))
 
     def _on_clicked(self, index: QModelIndex) -> None:
         target = index.data(ROW_ROLE)

@@ -1,8 +1,8 @@
 """A read-only code view with a gutter: line numbers, breakpoints, the current-line arrow.
 
-Each file gets its own ``QTextDocument`` with a pygments highlighter (superqt's
-``CodeSyntaxHighlight``), kept for the session, so stepping between files does not highlight
-them again.
+Each file gets its own ``QTextDocument`` with a ``LazyHighlighter`` (pygments), kept for the
+session: lines are coloured when they first come into view, so a file of any size shows at
+once and stepping between files does not colour them again.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import threading
 
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -24,9 +25,16 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPlainTextDocumentLayout, QPlainTextEdit, QTextEdit, QWidget
-from superqt.utils import CodeSyntaxHighlight
+from PySide6.QtWidgets import (
+    QFrame,
+    QPlainTextDocumentLayout,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
+from gui.panels.cell_text import CellTexts
+from gui.panels.highlighter import LazyHighlighter
 from gui.theme import code_font, colors
 
 MARKER_WIDTH = 20
@@ -81,6 +89,7 @@ class CodeEditor(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -98,9 +107,11 @@ class CodeEditor(QPlainTextEdit):
         self._span: tuple[int, int] | None = None
         self._marked_current: int | None = None
         self._marked_viewed: int | None = None
-        self._documents: dict[str, tuple[QTextDocument, CodeSyntaxHighlight]] = {}
+        self._documents: dict[str, tuple[QTextDocument, LazyHighlighter]] = {}
         self.document_key: str | None = None
         self.gutter = _Gutter(self)
+        self._numbers = CellTexts(_plain_and_bold(self.font()))
+        """Line numbers, laid out once (plain, and bold for the current line)."""
         self.blockCountChanged.connect(self._update_margins)
         self.updateRequest.connect(self._on_update_request)
         self._update_margins()
@@ -116,12 +127,28 @@ class CodeEditor(QPlainTextEdit):
             document.setDocumentLayout(QPlainTextDocumentLayout(document))
             document.setDefaultFont(code_font())
             document.setPlainText(text)
-            highlighter = CodeSyntaxHighlight(document, language, colors(self.palette()).code_style)
+            highlighter = LazyHighlighter(document, language, colors(self.palette()).code_style)
             self._documents[key] = (document, highlighter)
         self.setDocument(self._documents[key][0])
         self.document_key = key
         self._update_margins()
+        self.highlight_visible()
         self.gutter.update()
+
+    def highlight_visible(self) -> None:
+        """Colour the lines on screen that were not coloured yet (and a screenful around)."""
+        entry = self._documents.get(self.document_key) if self.document_key else None
+        if entry is None:
+            return
+        first = self.firstVisibleBlock()
+        height = max(1, self.fontMetrics().height())
+        lines = self.viewport().height() // height + 1
+        entry[1].highlight_blocks(first, first.blockNumber() + 2 * lines)
+
+    def highlighter(self) -> LazyHighlighter | None:
+        """The highlighter of the document shown (None for the placeholder)."""
+        entry = self._documents.get(self.document_key) if self.document_key else None
+        return entry[1] if entry else None
 
     def has_document(self, key: str) -> bool:
         """True when ``key`` was shown before (its highlighted document is cached)."""
@@ -141,7 +168,8 @@ class CodeEditor(QPlainTextEdit):
         """Re-highlight every cached document for the current palette."""
         style = colors(self.palette()).code_style
         for _document, highlighter in self._documents.values():
-            highlighter.setTheme(style)
+            highlighter.set_style(style)
+        self.highlight_visible()
         self.mark_lines(self.current_line, self._span, self.viewed_line)
 
     # -- marks ---
@@ -231,13 +259,20 @@ class CodeEditor(QPlainTextEdit):
         self.setViewportMargins(self.gutter_width(), 0, 0, 0)
 
     def _on_update_request(self, rect: QRect, dy: int) -> None:
+        self.highlight_visible()
         if dy:
             self.gutter.scroll(0, dy)
         else:
             self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_numbers"):
+            self._numbers.set_fonts(_plain_and_bold(self.font()))
+        super().changeEvent(event)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.highlight_visible()
         area = self.contentsRect()
         self.gutter.setGeometry(QRect(area.left(), area.top(), self.gutter_width(), area.height()))
 
@@ -260,9 +295,6 @@ class CodeEditor(QPlainTextEdit):
         painter = QPainter(gutter)
         painter.fillRect(event.rect(), theme.gutter_background)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        plain = self.font()
-        bold = self.font()
-        bold.setBold(True)
         metrics = self.fontMetrics()
         block = self.firstVisibleBlock()
         offset = self.contentOffset()
@@ -300,13 +332,22 @@ class CodeEditor(QPlainTextEdit):
                     painter.setPen(theme.muted)
                 else:
                     painter.setPen(theme.gutter_text)
-                painter.setFont(bold if line == self.current_line else plain)
-                painter.drawText(
-                    QRectF(MARKER_WIDTH, top, width - MARKER_WIDTH - 8, height),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                weight = 1 if line == self.current_line else 0
+                painter.setFont(self._numbers.fonts[weight])
+                self._numbers.draw(
+                    painter,
+                    QRect(MARKER_WIDTH, int(top), width - MARKER_WIDTH - 8, height),
                     str(line),
+                    font=weight,
+                    right=True,
                 )
             block = block.next()
         painter.setPen(theme.border)
         painter.drawLine(width - 1, event.rect().top(), width - 1, event.rect().bottom())
         painter.end()
+
+
+def _plain_and_bold(font: QFont) -> tuple[QFont, QFont]:
+    bold = QFont(font)
+    bold.setBold(True)
+    return QFont(font), bold

@@ -20,12 +20,16 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QWidget,
 )
+
+from gui.panels.cell_text import CellTexts
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's ``target`` (what a click on it does, for the panel to interpret)."""
@@ -65,32 +69,58 @@ class RowsModel(QAbstractTableModel):
         super().__init__(parent)
         self.headers = headers
         self.rows: list[Row] = []
-        self._bold = QFont()
-        self._bold.setBold(True)
-        self._small_bold = QFont()
-        self._small_bold.setBold(True)
-        self._small_bold.setPointSizeF(max(7.0, self._small_bold.pointSizeF() - 1))
-        self.bold_font = self._bold
-        self.header_font = self._small_bold
+        self.bold_font = QFont()
+        self.bold_font.setBold(True)
+        self.header_font = QFont(self.bold_font)
+        self.header_font.setPointSizeF(max(7.0, self.header_font.pointSizeF() - 1))
         self.current_background: QBrush | None = None
         """Background of bold rows (the current op), set by the view's owner."""
 
     def set_rows(self, rows: list[Row]) -> None:
         """Replace every row."""
         self.beginResetModel()
-        self.rows = rows
+        self.rows = list(rows)
         self.endResetModel()
 
-    def update_rows(self, rows: list[Row]) -> None:
-        """Show ``rows``, repainting only the rows that differ when the count is the same."""
-        if len(rows) != len(self.rows):
-            self.set_rows(rows)
-            return
+    def update_rows(self, rows: list[Row], keep: int = 0) -> None:
+        """Show ``rows``, repainting only the rows that differ.
+
+        Rows are compared in place. When there are fewer rows than before, up to ``keep``
+        rows stay as blank rows (pass the number of rows the view shows): inserting and
+        removing rows costs more than the rest of a step, and a reset would repaint the whole
+        view twice (now and after its delayed re-layout).
+        """
+        old_count = len(self.rows)
+        count = max(len(rows), min(old_count, keep))
+        if count < old_count:
+            self.beginRemoveRows(QModelIndex(), count, old_count - 1)
+            del self.rows[count:]
+            self.endRemoveRows()
+        if len(rows) < count:
+            blank = Row(("",) * len(self.headers))
+            rows = [*rows, *(blank for _ in range(count - len(rows)))]
         last = len(self.headers) - 1
-        for number, (old, new) in enumerate(zip(self.rows, rows)):
-            if old != new:
-                self.rows[number] = new
+        changed = [number for number, (old, new) in enumerate(zip(self.rows, rows)) if old != new]
+        for number in changed:
+            self.rows[number] = rows[number]
+        if len(changed) > 4:  # one signal (the view repaints what it shows of the range)
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
+        else:
+            for number in changed:
                 self.dataChanged.emit(self.index(number, 0), self.index(number, last))
+        if count > old_count:
+            self.beginInsertRows(QModelIndex(), old_count, count - 1)
+            self.rows.extend(rows[old_count:])
+            self.endInsertRows()
+
+    @property
+    def filled_rows(self) -> list[Row]:
+        """The rows shown, without the blank rows kept at the end."""
+        rows = self.rows
+        end = len(rows)
+        while end and not any(rows[end - 1].texts) and rows[end - 1].target is None:
+            end -= 1
+        return rows[:end]
 
     def set_bold(self, predicate: Any) -> None:
         """Re-evaluate which rows are bold (``predicate(row) -> bool``) without a reset."""
@@ -130,8 +160,8 @@ class RowsModel(QAbstractTableModel):
             return row.texts[column] if column < len(row.texts) else ""
         if role == _FONT:
             if row.header:
-                return self._small_bold
-            return self._bold if row.bold else None
+                return self.header_font
+            return self.bold_font if row.bold else None
         if role == _BACKGROUND:
             return self.current_background if row.bold and not row.header else None
         if role == _FOREGROUND:
@@ -150,12 +180,24 @@ class RowsDelegate(QStyledItemDelegate):
     """Paints ``RowsModel`` cells from their ``Row`` in one call per cell.
 
     The default delegate asks the model for eight roles per cell (each a Python call), which
-    dominates the cost of lists rebuilt on every step.
+    dominates the cost of lists rebuilt on every step; texts are drawn prepared (``CellTexts``).
     """
 
-    def __init__(self, model: RowsModel, parent: QObject | None = None) -> None:
+    def __init__(self, model: RowsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self.texts = CellTexts((QFont(), model.bold_font, model.header_font))
+        if parent is not None:
+            self.set_font(parent.font())
+
+    def set_font(self, font: QFont) -> None:
+        """Texts are laid out for the view's font (bold and header variants of it)."""
+        bold = QFont(font)
+        bold.setBold(True)
+        header = QFont(bold)
+        header.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        self.model.bold_font, self.model.header_font = bold, header
+        self.texts.set_fonts((font, bold, header))
 
     def paint(
         self,
@@ -175,16 +217,10 @@ class RowsDelegate(QStyledItemDelegate):
             painter.fillRect(rect, palette.brush(QPalette.ColorRole.Highlight))
         elif row.bold and not row.header and self.model.current_background is not None:
             painter.fillRect(rect, self.model.current_background)
-        elif option.features & QStyleOptionViewItem.ViewItemFeature.Alternate:
-            painter.fillRect(rect, palette.brush(QPalette.ColorRole.AlternateBase))
         text = row.texts[column] if column < len(row.texts) else ""
         if not text:
             return
-        painter.save()
-        if row.header:
-            painter.setFont(self.model.header_font)
-        elif row.bold and column == 0:
-            painter.setFont(self.model.bold_font)
+        font = 2 if row.header else (1 if row.bold and column == 0 else 0)
         color = row.colors.get(column)
         if color is not None:
             painter.setPen(color)
@@ -192,13 +228,17 @@ class RowsDelegate(QStyledItemDelegate):
             painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
         else:
             painter.setPen(palette.color(QPalette.ColorRole.Text))
-        area = rect.adjusted(4, 0, -4, 0)
-        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, area.width())
-        horizontal = (
-            Qt.AlignmentFlag.AlignRight if column in row.align_right else Qt.AlignmentFlag.AlignLeft
+        if font:
+            painter.setFont(self.texts.fonts[font])
+        self.texts.draw(
+            painter,
+            rect.adjusted(4, 0, -4, 0),
+            text,
+            font=font,
+            right=column in row.align_right,
         )
-        painter.drawText(area, horizontal | Qt.AlignmentFlag.AlignVCenter, shown)
-        painter.restore()
+        if font:
+            painter.setFont(self.texts.fonts[0])
 
 
 def compact_table(model: RowsModel) -> QTableView:
@@ -207,13 +247,14 @@ def compact_table(model: RowsModel) -> QTableView:
     A table rather than a tree: its row geometry is arithmetic, so locating a row costs nothing.
     """
     view = QTableView()
+    view.setFrameShape(QFrame.Shape.NoFrame)
     view.setModel(model)
     view.setItemDelegate(RowsDelegate(model, view))
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setShowGrid(False)
-    view.setAlternatingRowColors(True)
+    view.setAlternatingRowColors(False)  # blank rows kept at the end must not show
     view.setWordWrap(False)
     view.verticalHeader().hide()
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -224,3 +265,9 @@ def compact_table(model: RowsModel) -> QTableView:
     header.setStretchLastSection(True)
     header.setSelectionModel(QItemSelectionModel(model, header))  # see TimelinePanel
     return view
+
+
+def visible_row_count(view: QTableView) -> int:
+    """How many rows of ``view`` fit in its viewport (at least one)."""
+    height = max(1, view.verticalHeader().defaultSectionSize())
+    return max(1, view.viewport().height() // height + 1)

@@ -101,27 +101,39 @@ class ScrubBar(QWidget):
             font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
             painter.setFont(font)
             text_color = palette.text().color()
-            last_right: dict[int, float] = {}
-            for call in trace.module_calls:
-                if call.start_seq >= call.end_seq or call.depth >= self._rows:
+            # Calls at one depth share a colour: draw each row as merged runs (a 10k-op trace
+            # has thousands of sub-pixel calls), and name the calls wide enough to read.
+            runs: dict[int, list[list[float]]] = {}
+            labelled = []
+            scale = self.width() / max(len(trace.ops), 1)
+            rows = self._rows
+            for call in sorted(trace.module_calls, key=lambda c: (c.depth, c.start_seq)):
+                if call.start_seq >= call.end_seq or call.depth >= rows:
                     continue
-                x0, x1 = self._x(call.start_seq), self._x(call.end_seq)
-                if x1 - x0 < 1 and last_right.get(call.depth, -1.0) >= x0:
-                    continue  # many sub-pixel calls: one drawn rect stands for them
-                last_right[call.depth] = x0 + 1
-                rect = QRectF(x0, TOP + call.depth * ROW_HEIGHT, max(1.0, x1 - x0), ROW_HEIGHT - 2)
-                painter.fillRect(rect, theme.spans[call.depth % len(theme.spans)])
-                if rect.width() > 36:
-                    painter.setPen(text_color)
-                    name = _short_path(call.path) or call.type_name
-                    label = painter.fontMetrics().elidedText(
-                        name, Qt.TextElideMode.ElideRight, int(rect.width() - 6)
-                    )
-                    painter.drawText(
-                        rect.adjusted(3, 0, -3, 0),
-                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                        label,
-                    )
+                x0, x1 = call.start_seq * scale, call.end_seq * scale
+                row = runs.setdefault(call.depth, [])
+                if row and x0 <= row[-1][1] + 0.5:
+                    row[-1][1] = max(row[-1][1], x1)
+                else:
+                    row.append([x0, x1])
+                if x1 - x0 > 36:
+                    labelled.append((call, x0, x1))
+            for depth, row in runs.items():
+                color = theme.spans[depth % len(theme.spans)]
+                top = TOP + depth * ROW_HEIGHT
+                for x0, x1 in row:
+                    painter.fillRect(QRectF(x0, top, max(1.0, x1 - x0), ROW_HEIGHT - 2), color)
+            painter.setPen(text_color)
+            metrics = painter.fontMetrics()
+            for call, x0, x1 in labelled:
+                rect = QRectF(x0, TOP + call.depth * ROW_HEIGHT, x1 - x0, ROW_HEIGHT - 2)
+                name = _short_path(call.path) or call.type_name
+                label = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(rect.width() - 6))
+                painter.drawText(
+                    rect.adjusted(3, 0, -3, 0),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                    label,
+                )
             for first, last in self._nonfinite_runs:
                 x0, x1 = self._x(first), self._x(last + 1)
                 painter.fillRect(QRectF(x0, 1, max(2.0, x1 - x0), MARK_HEIGHT), theme.nonfinite)

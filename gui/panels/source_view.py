@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import PurePath
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -18,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from gui.formatting import format_tensor, nonfinite_text, short_op_name
 from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
-from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table
+from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.panels.static_label import StaticLabel
 from gui.session import DebugSession
-from gui.sources import SourceText, find_source
+from gui.sources import SourceText, find_source, shorten_long_lines
 from gui.stepping import normalize_file
 from gui.theme import colors
 
@@ -45,17 +47,25 @@ class SourcePanel(QWidget):
         self._source: SourceText | None = None
         self._line_ops_key: tuple[str, int] | None = None
         self._line_rows: dict[tuple[str, int], list[Row]] = {}
+        self._cut_lines: dict[str, int] = {}
 
         self.title = StaticLabel("model.py", bold=True)
         """The file name in bold, then its folder and where the text came from (muted)."""
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.where = StaticLabel(
-            "line 0000 in a_long_function_name()", align=Qt.AlignmentFlag.AlignRight
-        )
+        self.where = StaticLabel("line 0000 in forward()", align=Qt.AlignmentFlag.AlignRight)
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 4)
-        header.addWidget(self.title, 1)
-        header.addWidget(self.where)
+        header.addWidget(self.title, 2)  # the file name keeps two thirds of a narrow panel
+        header.addWidget(self.where, 1)
+        self.notice = QLabel()
+        """Where the text shown came from when that matters (disk), and what was cut."""
+        self.notice.setObjectName("source_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.RichText)
+        self.notice.setContentsMargins(8, 3, 8, 3)
+        self.notice.setAutoFillBackground(True)
+        self.notice.hide()
 
         warm_up_highlighter()
         self.editor = CodeEditor()
@@ -89,6 +99,7 @@ class SourcePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(header)
+        layout.addWidget(self.notice)
         layout.addWidget(splitter, 1)
 
         session.sig_trace_loaded.connect(self._on_trace_loaded)
@@ -103,6 +114,8 @@ class SourcePanel(QWidget):
     def _on_trace_loaded(self) -> None:
         self.editor.forget_documents()
         self.shown_file = None
+        self._cut_lines.clear()
+        self.notice.hide()
         self._source = None
         self._line_ops_key = None
         self._line_rows.clear()
@@ -147,29 +160,62 @@ class SourcePanel(QWidget):
             return
         source = find_source(self.session.trace, file)
         self._source = source
+        cut = 0
         if source.text is None:
             self.shown_file = None
             self._show_missing(source)
         else:
             self.shown_file = file
-            self.editor.show_text(file, source.text, language_for(file))
+            if not self.editor.has_document(file):
+                text, cut = shorten_long_lines(source.text)
+                self._cut_lines[file] = cut
+                self.editor.show_text(file, text, language_for(file))
+            else:
+                self.editor.show_text(file, "", language_for(file))
+            cut = self._cut_lines.get(file, 0)
             self.editor.active_lines = self.session.timeline.lines_in(file)
             self.stack.setCurrentWidget(self.editor)
             self._refresh_breakpoints()
         self._set_title(source)
+        self._set_notice(source, cut)
+
+    def _set_notice(self, source: SourceText, cut: int) -> None:
+        theme = colors(self.palette())
+        parts = []
+        warn = False
+        if source.origin == "disk":
+            where = _escape(source.disk_path or source.file)
+            parts.append(
+                f"Read from disk ({where}): the trace did not store this file, so it may "
+                "differ from the code that ran."
+            )
+            if source.changed_after_recording:
+                warn = True
+                parts.append("<b>It was modified after the recording started.</b>")
+            if source.problem:
+                parts.append(f"({_escape(source.problem)}.)")
+        if cut:
+            lines = "line is" if cut == 1 else "lines are"
+            parts.append(f"{cut:,} very long {lines} cut short here.")
+        if not parts:
+            self.notice.hide()
+            return
+        self.notice.setText(" ".join(parts))
+        palette = self.notice.palette()
+        palette.setColor(
+            self.notice.backgroundRole(),
+            theme.nonfinite_background if warn else theme.current_line,
+        )
+        self.notice.setPalette(palette)
+        self.notice.show()
 
     def _set_title(self, source: SourceText) -> None:
         theme = colors(self.palette())
         name = PurePath(source.file).name if source.file else "unknown location"
         folder = str(PurePath(source.file).parent) if source.file else ""
         folder = "" if folder in ("", ".") else folder
-        note = ""
-        if source.origin == "disk":
-            note = " · from disk, may differ from the recorded run"
-        elif source.origin == "missing":
-            note = " · source not available"
-        self.title.setText(name)
-        self.title.set_suffix(f"{folder}{note}", theme.muted)
+        self.title.setText(name)  # where the text came from is said below (banner, placeholder)
+        self.title.set_suffix(folder, theme.muted)
         self.title.setToolTip(source.file)
 
     def _show_missing(self, source: SourceText) -> None:
@@ -199,22 +245,22 @@ class SourcePanel(QWidget):
     # -- ops on the current line ---
 
     def _fill_line_ops(self, file: str, line: int, seq: int) -> None:
-        key = (file, line)
+        seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
+        start = _window_start(seqs, seq)
+        key = (file, line, start)
         model = self.line_ops_model
         if key != self._line_ops_key:
             self._line_ops_key = key
             rows = self._line_rows.get(key) if file else None
             if rows is None:
-                rows = self._build_line_rows(file, line, seq)
+                rows = self._build_line_rows(seqs, start)
                 if file:
                     if len(self._line_rows) >= 256:  # keep the cache small: drop the oldest
                         self._line_rows.pop(next(iter(self._line_rows)))
                     self._line_rows[key] = rows
-            count = sum(row.target is not None for row in rows)
-            if len(rows) > count:
-                count = len(self.session.timeline.ops_on_line(file, line))
+            count = len(seqs)
             model.headers = ("#", f"Ops on this line ({count:,})", "Output")
-            model.set_rows(rows)
+            model.update_rows(rows, keep=visible_row_count(self.line_ops))
             model.headerDataChanged.emit(Qt.Orientation.Horizontal, 1, 1)
         # The current op is marked bold, not selected: selecting a row costs a round of model
         # calls per column on every step.
@@ -223,15 +269,17 @@ class SourcePanel(QWidget):
             if row.target == seq:
                 index = model.index(number, 0)
                 if not self.line_ops.viewport().rect().contains(self.line_ops.visualRect(index)):
-                    self.line_ops.scrollTo(index)
+                    self.line_ops.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
                 break
 
-    def _build_line_rows(self, file: str, line: int, seq: int) -> list[Row]:
+    def _build_line_rows(self, seqs: list[int], start: int) -> list[Row]:
+        """Rows for ``seqs[start:start + MAX_LINE_OPS]``, with counts of those left out."""
         trace = self.session.trace
-        seqs = self.session.timeline.ops_on_line(file, line) if file else [seq]
         theme = colors(self.palette())
         rows = []
-        for other in seqs[:MAX_LINE_OPS]:
+        if start:
+            rows.append(Row(("", f"… {start:,} earlier", "")))
+        for other in seqs[start : start + MAX_LINE_OPS]:
             op = trace.ops[other]
             out = op.outputs[0] if op.outputs else None
             output = format_tensor(out) if out else ""
@@ -247,8 +295,9 @@ class SourcePanel(QWidget):
                     align_right=_FIRST,
                 )
             )
-        if len(seqs) > MAX_LINE_OPS:
-            rows.append(Row(("", f"… {len(seqs) - MAX_LINE_OPS:,} more", "")))
+        later = len(seqs) - start - MAX_LINE_OPS
+        if later > 0:
+            rows.append(Row(("", f"… {later:,} more", "")))
         return rows
 
     def line_op_seqs(self) -> list[int]:
@@ -281,8 +330,19 @@ class SourcePanel(QWidget):
             self._line_ops_key = None
             if self._source is not None:
                 self._set_title(self._source)
+                self._set_notice(self._source, self._cut_lines.get(self._source.file, 0))
         super().changeEvent(event)
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _window_start(seqs: list[int], seq: int) -> int:
+    """Where the listed window of a line's ops starts so that it holds ``seq``: steps of half a
+    window, so neighbouring ops share (cached) rows."""
+    if len(seqs) <= MAX_LINE_OPS:
+        return 0
+    half = MAX_LINE_OPS // 2
+    index = bisect.bisect_left(seqs, seq)
+    return max(0, min((index // half - 1) * half, len(seqs) - MAX_LINE_OPS))

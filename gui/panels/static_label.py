@@ -109,8 +109,13 @@ class StaticLabel(QWidget):
             if self._suffix_color is not None:
                 painter.setPen(self._suffix_color)
             rest = rect.adjusted(used, 0, 0, 0)
-            suffix = painter.fontMetrics().elidedText(  # middle: keeps both ends of paths
-                self._suffix, Qt.TextElideMode.ElideMiddle, max(0, int(rest.width()))
+            suffix_metrics = painter.fontMetrics()
+            room = int(rest.width())
+            if room < min(suffix_metrics.horizontalAdvance(self._suffix), 8 * metrics.height()):
+                painter.end()  # a few letters of a path say nothing: leave it to the tooltip
+                return
+            suffix = suffix_metrics.elidedText(  # middle: keeps both ends of paths
+                self._suffix, Qt.TextElideMode.ElideMiddle, room
             )
             painter.drawText(
                 rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, suffix

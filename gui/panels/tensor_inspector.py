@@ -6,10 +6,8 @@ stepping never waits for them. Only the visible tab is drawn; the others when th
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from gui.coalesce import CoalescedCall
 from gui.formatting import format_count, format_number, format_shape, short_op_name
 from gui.panels.static_label import StaticLabel
 from gui.panels.tensor_views import HeatmapView, HistogramView, Slicer, ValuesTable
@@ -34,11 +33,6 @@ from tracing.model import SourceNode, TensorSummary
 
 SYNC_BYTES = 2 << 20
 """Tensors up to this size are read on the UI thread; bigger ones in a worker."""
-
-RAPID_STEP_S = 0.1
-"""Steps closer together than this (a held key, scrubbing) redraw plots once they pause."""
-
-PLOT_DELAY_MS = 60
 
 HOW_TO_RECORD = (
     "Record values with <code>tracing.record(path, values=True)</code> "
@@ -78,9 +72,8 @@ class TensorInspectorPanel(QWidget):
         self._pending = False
         self._drawn: set[int] = set()
         self._worker = None
-        self._last_change = 0.0
-        self._plot_timer = QTimer(self, singleShot=True, interval=PLOT_DELAY_MS)
-        self._plot_timer.timeout.connect(self._draw_current_tab)
+        self._plots = CoalescedCall(self._draw_current_tab, self)
+        """Plots redraw at once for a lone step, once the cursor rests while a key is held."""
 
         self.title = StaticLabel("F.softmax  op 00000 · layers.00.attn", bold=True)
         """The op's name in bold, then where it ran (``op 24 · layers.1.attn``, muted)."""
@@ -90,7 +83,7 @@ class TensorInspectorPanel(QWidget):
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.chooser.setMinimumContentsLength(22)
+        self.chooser.setMinimumContentsLength(12)
         self.chooser.currentIndexChanged.connect(self._on_choice_changed)
         title_row = QHBoxLayout()
         title_row.setContentsMargins(0, 0, 0, 0)
@@ -168,7 +161,7 @@ class TensorInspectorPanel(QWidget):
     @property
     def busy(self) -> bool:
         """True while a big tensor is read in the background or plots wait to be redrawn."""
-        return self._pending or self._plot_timer.isActive()
+        return self._pending or self._plots.pending
 
     # -- session events ---
 
@@ -262,14 +255,7 @@ class TensorInspectorPanel(QWidget):
         self.array = result
         self.slicer.set_shape(tuple(result.shape))
         self.stack.setCurrentWidget(self.content_page)
-        now = time.monotonic()
-        rapid = now - self._last_change < RAPID_STEP_S
-        self._last_change = now
-        if rapid:
-            self._plot_timer.start()  # stepping fast: draw once the cursor rests
-        else:
-            self._plot_timer.stop()
-            self._draw_current_tab()
+        self._plots.request()
 
     def _draw_current_tab(self) -> None:
         tab = self.tabs.currentIndex()
@@ -313,7 +299,7 @@ class TensorInspectorPanel(QWidget):
             "device": summary.device or "—",
         }
         if not summary.initialized:
-            texts["nan"] = texts["inf"] = "uninitialised"
+            texts["nan"] = texts["inf"] = "n/a"
         for key, label in self.fields.items():
             label.setText(texts[key])
             bad = key in ("nan", "inf") and summary.initialized and texts[key] != "0"
@@ -326,6 +312,12 @@ class TensorInspectorPanel(QWidget):
         trace = self.session.trace
         if ref.note:
             return f"The {_escape(ref.note)}. The summary above was recorded with the trace."
+        if ref.summary is not None and not ref.summary.initialized:
+            return (
+                "<b>Uninitialised memory</b> (<code>torch.empty</code> and friends): its "
+                "contents are whatever the allocator left there, so no values or statistics "
+                "were kept."
+            )
         if trace is not None and trace.meta.option("values", "false") == "false":
             return f"<b>Values were not recorded in this trace.</b><br><br>{HOW_TO_RECORD}"
         return (

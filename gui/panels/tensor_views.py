@@ -70,8 +70,13 @@ class HistogramView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
+        # Fixed ranges: bars are drawn over [0, 1] (bin positions) with heights in [0, 1], so a
+        # new tensor only replaces the curve's data. Changing the view range would make
+        # pyqtgraph paint the plot twice per step.
         self.plot.getViewBox().setDefaultPadding(0)
-        self.plot.setYRange(0, 1.05, padding=0)
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1.05), padding=0)
+        self.plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.plot.getViewBox().enableAutoRange(enable=False)
         self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
         self.plot.addItem(self.curve)
         self.counts = np.zeros(0)
@@ -90,13 +95,15 @@ class HistogramView(QWidget):
         scale_row.setContentsMargins(0, 0, 0, 0)
         for label in self.scale:
             scale_row.addWidget(label, 1)
-        self.caption = StaticLabel("1,234,567 finite values, 64 bins")
-        self.nonfinite = StaticLabel("64 NaN, 64 Inf not shown", bold=True)
+        self.caption = StaticLabel("1,234,567 values, 64 bins")
+        self.nonfinite = StaticLabel(
+            "9,999 NaN not drawn", bold=True, align=Qt.AlignmentFlag.AlignRight
+        )
         """The NaN/Inf counts left out of the bars (in the signal colour)."""
         caption_row = QHBoxLayout()
         caption_row.setContentsMargins(0, 0, 0, 0)
-        caption_row.addWidget(self.caption, 3)
-        caption_row.addWidget(self.nonfinite, 2)
+        caption_row.addWidget(self.caption, 1)  # the NaN/Inf count keeps its room
+        caption_row.addWidget(self.nonfinite)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
@@ -124,9 +131,8 @@ class HistogramView(QWidget):
         counts, edges = histogram(values)
         self.counts = counts
         if counts.size:
-            self.curve.setData(edges, counts / counts.max())
             low, high = float(edges[0]), float(edges[-1])
-            self.plot.setXRange(low, high, padding=0)
+            self.curve.setData(np.linspace(0.0, 1.0, len(edges)), counts / counts.max())
             for label, value in zip(self.scale, (low, (low + high) / 2, high)):
                 label.setText(format_number(value, 4))
         else:
@@ -134,14 +140,15 @@ class HistogramView(QWidget):
             for label in self.scale:
                 label.setText("")
         finite = int(counts.sum())
-        text = f"{finite:,} finite values, {len(counts)} bins" if finite else "no finite values"
+        text = f"{finite:,} values, {len(counts)} bins" if finite else "no finite values"
         bad = []
         if nan:
             bad.append(f"{nan:,} NaN")
         if inf:
             bad.append(f"{inf:,} Inf")
         self.caption.setText(text)
-        self.nonfinite.setText(f"{', '.join(bad)} not shown" if bad else "")
+        self.nonfinite.setText(f"{', '.join(bad)} not drawn" if bad else "")
+        self.nonfinite.setToolTip(f"{', '.join(bad)}: not drawn in the histogram" if bad else "")
 
     def clear(self) -> None:
         """Show nothing."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QCompleter,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +33,10 @@ _WIDTHS = {
     TimelineModel.LOCATION: 160,
     TimelineModel.TIME: 76,
 }
+
+
+MODULE_ROOM = 170
+"""Width the Module column keeps before the others shrink."""
 
 
 class TimelinePanel(QWidget):
@@ -65,9 +70,11 @@ class TimelinePanel(QWidget):
 
         self.scrub = ScrubBar(session)
         self.table = QTableView()
+        self.table.setFrameShape(QFrame.Shape.NoFrame)
         self.table.setObjectName("timeline_table")
         self.table.setModel(self.proxy)
-        self.table.setItemDelegate(TimelineDelegate(self.model, self.proxy, self.table))
+        self.delegate = TimelineDelegate(self.model, self.proxy, self.table)
+        self.table.setItemDelegate(self.delegate)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -86,6 +93,7 @@ class TimelinePanel(QWidget):
             self.table.setColumnWidth(column, width)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TimelineModel.MODULE, QHeaderView.ResizeMode.Stretch)
+        self.table.installEventFilter(self)  # narrow tables shrink the columns (eventFilter)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_changed)
         # The header would repaint itself on every selection change (to highlight sections,
         # which it does not do here): give it a selection model of its own.
@@ -133,6 +141,7 @@ class TimelinePanel(QWidget):
 
     def _on_current_op_changed(self, seq: int) -> None:
         self.shown_seq = seq
+        self.delegate.current_row = seq
         selection = self.table.selectionModel()
         self._syncing = True
         try:
@@ -198,7 +207,32 @@ class TimelinePanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return int(rows[0].data(SEQ_ROLE)) if rows else None
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns(
+                self.table.width() - self.table.verticalScrollBar().sizeHint().width()
+            )
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self, available: int) -> None:
+        """Shrink the columns around Module (down to 55 %) so Module keeps room to read."""
+        others = [c for c in _WIDTHS if c not in (TimelineModel.MODULE, TimelineModel.SEQ)]
+        fixed = sum(_WIDTHS[c] for c in others) + _WIDTHS[TimelineModel.SEQ]
+        scale = min(
+            1.0,
+            max(
+                0.55,
+                (available - MODULE_ROOM - _WIDTHS[TimelineModel.SEQ])
+                / (fixed - _WIDTHS[TimelineModel.SEQ]),
+            ),
+        )
+        for column in others:
+            self.table.setColumnWidth(column, int(_WIDTHS[column] * scale))
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self.model.set_palette(self.palette())
+            self.delegate.set_palette(self.palette())
+        elif event.type() == QEvent.Type.FontChange:
+            self.delegate.set_font(self.table.font())
         super().changeEvent(event)

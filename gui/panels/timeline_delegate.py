@@ -2,15 +2,17 @@
 
 Qt's default delegate asks the model for eight roles per cell, each a Python call; repainting
 the rows a step touches then costs more than everything else the step does. This delegate makes
-one call per cell and draws what the default delegate would: background, selection, text.
+one model call per cell, reads the selection from the cursor it is told about, keeps colours
+per palette and draws prepared texts (``CellTexts``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont, QPainter, QPalette
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from gui.panels.cell_text import CellTexts
 from gui.panels.timeline_model import TimelineModel
 
 _PADDING = 6
@@ -20,6 +22,7 @@ _ELIDE = {
     TimelineModel.OUTPUT: Qt.TextElideMode.ElideRight,
     TimelineModel.LOCATION: Qt.TextElideMode.ElideMiddle,
 }
+_ELIDE_BY_COLUMN = tuple(_ELIDE.get(c, Qt.TextElideMode.ElideRight) for c in range(6))
 
 
 class TimelineDelegate(QStyledItemDelegate):
@@ -31,7 +34,23 @@ class TimelineDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.model = model
         self.proxy = proxy
-        self._elided: dict[tuple[str, int, bool, int], str] = {}
+        self.current_row = -1
+        """The model row of the current op, drawn selected (the view selects it too)."""
+        font = parent.font() if parent is not None else QFont()
+        self.texts = CellTexts((font, _bold(font)))
+        self.set_palette(parent.palette() if parent is not None else QPalette())
+
+    def set_palette(self, palette: QPalette) -> None:
+        """Selection and text colours follow the view's palette."""
+        role = QPalette.ColorRole
+        self._highlight = palette.brush(role.Highlight)
+        self._highlighted_text = palette.color(role.HighlightedText)
+        self._text = palette.color(role.Text)
+        self._alternate = palette.brush(role.AlternateBase)
+
+    def set_font(self, font: QFont) -> None:
+        """Texts are laid out for the view's font."""
+        self.texts.set_fonts((font, _bold(font)))
 
     def paint(
         self,
@@ -39,42 +58,39 @@ class TimelineDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        row = self.proxy.mapToSource(index).row()
+        view_row = index.row()
+        row = self.proxy.mapToSource(index).row() if self.proxy.active else view_row
         column = index.column()
         text, foreground, background, bold, right = self.model.cell(row, column)
-        rect: QRect = option.rect
-        palette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect
+        selected = row == self.current_row
         if selected:
-            painter.fillRect(rect, palette.brush(QPalette.ColorRole.Highlight))
+            painter.fillRect(rect, self._highlight)
         elif background is not None:
             painter.fillRect(rect, background)
-        elif option.features & QStyleOptionViewItem.ViewItemFeature.Alternate:
-            painter.fillRect(rect, palette.brush(QPalette.ColorRole.AlternateBase))
+        elif view_row & 1:
+            painter.fillRect(rect, self._alternate)
         if not text:
             return
-        painter.save()
-        if bold:
-            font = painter.font()
-            font.setBold(True)
-            painter.setFont(font)
         if selected and foreground is None:
-            painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+            painter.setPen(self._highlighted_text)
         else:
-            painter.setPen(
-                foreground.color()
-                if foreground is not None
-                else palette.color(QPalette.ColorRole.Text)
-            )
-        area = rect.adjusted(_PADDING, 0, -_PADDING, 0)
-        key = (text, area.width(), bold, column)
-        shown = self._elided.get(key)
-        if shown is None:
-            if len(self._elided) > 20_000:
-                self._elided.clear()
-            shown = self._elided[key] = painter.fontMetrics().elidedText(
-                text, _ELIDE.get(column, Qt.TextElideMode.ElideRight), area.width()
-            )
-        align = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
-        painter.drawText(area, align | Qt.AlignmentFlag.AlignVCenter, shown)
-        painter.restore()
+            painter.setPen(foreground.color() if foreground is not None else self._text)
+        if bold:
+            painter.setFont(self.texts.fonts[1])
+        self.texts.draw(
+            painter,
+            rect.adjusted(_PADDING, 0, -_PADDING, 0),
+            text,
+            font=1 if bold else 0,
+            elide=_ELIDE_BY_COLUMN[column],
+            right=right,
+        )
+        if bold:
+            painter.setFont(self.texts.fonts[0])
+
+
+def _bold(font: QFont) -> QFont:
+    bold = QFont(font)
+    bold.setBold(True)
+    return bold

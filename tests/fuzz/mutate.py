@@ -332,7 +332,8 @@ def blob_damage(conn: sqlite3.Connection, rng: random.Random) -> str:
 def big_stack(conn: sqlite3.Connection, rng: random.Random) -> str:
     """A call chain naming thousands of frames (existing or not)."""
     rowid = _random_rowid(conn, "stacks", rng)
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM frames").fetchone()[0]
+    top = conn.execute("SELECT max(id) FROM frames").fetchone()[0]
+    top = top if isinstance(top, int) and top > 0 else 0  # earlier mutations may leave any value
     count = rng.choice([10_000, 20_000, 50])
     ids = [rng.randrange(top + 1) if rng.random() < 0.9 else top + 7 for _ in range(count)]
     conn.execute("UPDATE stacks SET frames = ? WHERE rowid = ?", (json.dumps(ids), rowid))

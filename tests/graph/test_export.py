@@ -194,11 +194,12 @@ def test_cli_reports_progress_for_big_traces(synthetic_trace, tmp_path):
 
 
 def test_long_qt_sessions_do_not_abort_on_the_none_refcount_bug():
-    """PySide6 6.12.0 on Python 3.11 drops a ``None`` reference per void call; the guard the
-    panel and exporter install keeps a long session alive (aborts without it on that build)."""
+    """PySide6 6.12.0 on Python 3.11 drops a ``None`` reference per void call; importing the
+    viewer installs the guard (``gui.refcount_guard``) that keeps a long session alive (it
+    aborts without it on that build)."""
     code = (
         "import sys; from PySide6.QtGui import QColor;"
-        "from gui.graph.qt_guard import protect_none_refcount; protect_none_refcount();"
+        "import gui.graph.panel;"
         "c = QColor()\n"
         "for _ in range(300_000): c.setRed(1)\n"
         "print('alive')"

@@ -267,3 +267,32 @@ def test_more_menu_unfolds_and_opens_a_level(qtbot, open_panel):
     assert not any(m in panel.scene.items_by_id for m in run)
     actions = [a.text() for a in panel.more_button.menu().actions() if a.text()]
     assert "Export graph…" in actions
+
+
+def test_stepping_scrolls_only_when_the_op_leaves_the_view(qtbot, open_panel):
+    panel, session = open_panel(blocks=12)
+    panel.resize(700, 420)
+    first = seq_of(session, "torch.nn.functional.layer_norm", nth=10)
+    session.go_to(first)
+    wait_idle(qtbot, panel)
+    view = panel.view
+    scrolled_down = 0
+    layouts: list[int] = []
+    panel.sig_layout_applied.connect(lambda: layouts.append(session.index))
+    for seq in range(first + 1, first + 16):
+        before = view.visible_scene_rect()
+        session.go_to(seq)
+        wait_idle(qtbot, panel)
+        shown = panel.model.visible.representative(f"op:{seq}", panel.shown_state)
+        rect = panel.scene.item_rect(shown)
+        after = view.visible_scene_rect()
+        assert after.contains(rect), seq
+        if seq in layouts:
+            continue  # a group opened or closed: the view kept its anchor instead
+        if before.adjusted(24, 24, -24, -24).contains(rect):
+            assert after == before, f"op {seq} was in view, yet the view moved"
+        elif rect.bottom() > before.bottom() - 24 and rect.height() < after.height() / 3:
+            scrolled_down += 1
+            ahead = (after.bottom() - rect.bottom()) / after.height()
+            assert ahead > 0.5, f"op {seq}: only {ahead:.0%} of the view left below it"
+    assert scrolled_down >= 1

@@ -71,10 +71,14 @@ def test_view_of_a_foreign_file_is_one_clear_line(tmp_path, capsys):
     assert len(err) == 1 and "not an OpScope trace" in err[0]
 
 
-def test_bad_goto_and_size_are_rejected(nan_trace, capsys):
-    assert cli.main(["view", str(nan_trace), "--goto", "9999"]) == 2
+def test_bad_goto_and_size_are_rejected(qapp, nan_trace, tmp_path, capsys):
+    shot = tmp_path / "shot.png"
+    # the op count is known once the trace is read (in the window's worker thread)
+    assert cli.main(["view", str(nan_trace), "--goto", "9999", "--screenshot", str(shot)]) == 2
     assert "0 to 34" in capsys.readouterr().err
+    assert not shot.exists()
     assert cli.main(["view", str(nan_trace), "--goto", "soon"]) == 2
+    assert cli.main(["view", str(nan_trace), "--goto", "-1"]) == 2
     assert cli.main(["view", str(nan_trace), "--size", "big"]) == 2
     assert cli.main(["view", str(nan_trace), "--screenshot", "/no/such/dir/x.png"]) == 1
 
@@ -171,12 +175,13 @@ def test_export_is_delegated_to_the_graph_exporter(monkeypatch):
     assert runs == [("run.opscope", "g.svg")]
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tracing.cli") is not None, reason="tracing.cli exists in this build"
-)
-def test_record_without_a_tracing_cli_says_so(capsys):
+def test_record_without_a_tracing_cli_says_so(monkeypatch, capsys):
+    # a viewer-only build ships no recorder command: pretend this one has none
+    monkeypatch.setattr(cli, "TRACING_CLI_MODULE", "tracing.no_such_cli")
     assert cli.main(["record", "x.py"]) == 1
-    assert "not available" in capsys.readouterr().err
+    assert cli.main(["info", "run.opscope"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("not available") == 2 and "opscope record" in err
 
 
 @pytest.mark.skipif(
@@ -199,3 +204,69 @@ def test_opscope_info_runs_without_qt(nan_trace):
     )
     assert result.returncode == 0, result.stderr
     assert "35" in result.stdout
+
+
+def test_screenshot_waits_for_the_trace_and_the_goto(qapp, nan_trace, tmp_path, monkeypatch):
+    from gui import app as app_module
+
+    seen = []
+
+    def record(window, path):
+        graph = window.graph
+        seen.append(
+            (
+                window.session.trace is not None,
+                window.session.index,
+                window.is_busy(),
+                graph is None or graph.model is not None,
+            )
+        )
+        return True
+
+    monkeypatch.setattr(app_module, "save_screenshot", record)
+    shot = tmp_path / "shot.png"
+    assert cli.main(["view", str(nan_trace), "--screenshot", str(shot), "--goto", "20"]) == 0
+    assert seen == [(True, 20, False, True)]  # read, moved, every panel done, graph laid out
+    seen.clear()
+    args = ["view", str(nan_trace), "--screenshot", str(shot), "--goto", "first-nonfinite"]
+    assert cli.main(args) == 0
+    assert seen == [(True, 24, False, True)]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_opscope_demo_records_the_torch_demo_in_a_subprocess_and_opens_it(tmp_path):
+    shot = tmp_path / "demo.png"
+    env_cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env_cache}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui",
+            "demo",
+            "--screenshot",
+            str(shot),
+            "--goto",
+            "first-nonfinite",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "recorded the PyTorch demo" in result.stderr
+    recorded = tmp_path / "cache" / "opscope" / "demo-torch.opscope"
+    trace = tracing.load(recorded)
+    assert trace.framework == "torch" and trace.first_nonfinite() is not None
+    assert shot.stat().st_size > 10_000
+
+
+def test_the_shipped_demo_is_the_recorded_torch_demo_with_values():
+    trace = tracing.load(demo.SHIPPED_DEMO)
+    assert demo.SHIPPED_DEMO.stat().st_size < 1 << 20
+    assert trace.framework == "torch" and trace.meta.option("values") == "true"
+    bad = trace.first_nonfinite()
+    assert bad is not None and trace.value(bad.seq, 0) is not None
+    assert "TokenNorm" in trace.source(bad.file)

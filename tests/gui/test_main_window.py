@@ -294,6 +294,85 @@ def test_opening_in_the_background_shows_errors_and_ignores_stale_results(
     assert window.session.trace.path == nan_trace
 
 
+def test_a_trace_opened_in_the_background_shows_a_busy_bar_until_it_is_shown(shown, nan_trace):
+    done = []
+    assert shown.open_trace(nan_trace, background=True, then=done.append)
+    assert shown.is_busy() and shown.load_progress.isVisible()
+    assert shown.windowTitle().startswith(f"Opening {nan_trace.name}")
+    assert shown.session.trace is None  # read in a worker: the window stays responsive
+    settle(shown)
+    assert done == [True]
+    assert not shown.load_progress.isVisible()
+    assert shown.windowTitle().startswith(nan_trace.name)
+    assert_all_panels_at(shown, 0)
+
+
+def test_reload_in_the_background_keeps_the_cursor(shown, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(12)
+    shown.commands[ActionId.RELOAD].trigger()
+    assert shown.is_busy()
+    settle(shown)
+    assert_all_panels_at(shown, 12)
+
+
+def test_ctrl_o_opens_the_chosen_trace(shown, qtbot, nan_trace, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+
+    def choose(parent, caption, folder, filters):
+        asked.append((caption, filters))
+        return str(nan_trace), filters
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(choose))
+    press(qtbot, shown, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert asked and "*.opscope" in asked[0][1]
+    settle(shown)
+    assert shown.session.trace.path == nan_trace
+    assert_all_panels_at(shown, 0)
+
+
+def test_choosing_a_recent_file_opens_it(window, nan_trace, tmp_path, synthetic_trace):
+    other = synthetic_trace("other.opscope", blocks=1)
+    window.open_trace(nan_trace)
+    window.open_trace(other)
+    window._fill_recent_menu()
+    entry = next(a for a in window.recent_menu.actions() if a.text() == str(nan_trace.resolve()))
+    entry.trigger()
+    settle(window)
+    assert window.session.trace.path.resolve() == nan_trace.resolve()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PySide6 flags Qt's only constructor
+def test_dragging_a_file_over_the_window_is_accepted(shown, nan_trace):
+    from PySide6.QtGui import QDragEnterEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(nan_trace))])
+    event = QDragEnterEvent(
+        QPoint(50, 50),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    shown.dragEnterEvent(event)
+    assert event.isAccepted()
+
+
+def test_status_bar_shows_position_module_location_and_nan(shown, nan_trace):
+    shown.open_trace(nan_trace)
+    shown.session.go_to(24)
+    op = shown.session.current
+    assert shown.status_position.text() == f"op 24 / {shown.session.op_count}"
+    assert shown.status_module.text() == op.module_path
+    assert shown.status_location.text().endswith(f":{op.line}")
+    assert "NaN" in shown.status_nonfinite.text()
+    shown.session.go_to(0)
+    assert shown.status_nonfinite.text() == ""
+
+
 def test_recent_files_menu_lists_opened_traces(window, nan_trace):
     window.open_trace(nan_trace)
     window._fill_recent_menu()
@@ -411,3 +490,31 @@ def test_file_export_graph_opens_the_graph_panels_dialog(shown, nan_trace, monke
     assert shown.commands[ActionId.EXPORT_GRAPH].isEnabled()
     shown.commands[ActionId.EXPORT_GRAPH].trigger()
     assert calls == [True]
+
+
+def test_choosing_a_theme_before_the_window_is_shown_does_not_crash(tmp_path):
+    """`opscope view` applies the saved theme, then shows the window: Qt 6.12 crashed when the
+    style sheet was re-applied inside that palette change (run in a subprocess: a crash)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys; from PySide6.QtCore import QSettings\n"
+        "from gui.app import create_app\n"
+        "from gui.main_window import MainWindow\n"
+        "app = create_app(offscreen=True)\n"
+        f"settings = QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat)\n"
+        "w = MainWindow(settings=settings)\n"
+        "for mode in ('dark', 'light'):\n"
+        "    w.set_theme(mode)\n"
+        "w.show(); app.processEvents(); w.set_theme('dark'); app.processEvents()\n"
+        "print('alive')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout.strip() == "alive"

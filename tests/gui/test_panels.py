@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -59,7 +61,7 @@ def test_source_falls_back_to_the_file_on_disk(session_on, tmp_path):
     trace = write_located_ops(tmp_path / "t.opscope", str(script), [2])
     _session, panel = session_on(trace, SourcePanel)
     assert panel.stack.currentWidget() is panel.editor
-    assert "from disk" in panel.title.suffix()
+    assert "Read from disk" in panel.notice.text()
     assert panel.editor.current_line == 2
 
 
@@ -119,6 +121,21 @@ def test_inspector_says_how_to_record_values_when_there_are_none(session_on, syn
     assert panel.fields["shape"].text() == "8×16"
 
 
+def test_inspector_says_uninitialised_memory_has_no_values(session_on, tmp_path):
+    with Recorder(tmp_path / "e.opscope", values=True, frameworks=()) as recorder:
+        recorder.add_op(
+            "torch.empty",
+            "torch",
+            [],
+            [TensorSummary((2, 3), "float32", initialized=False)],
+            location=("m.py", 1, -1, -1, "f", -1),
+        )
+    _session, panel = session_on(tracing.load(tmp_path / "e.opscope"), TensorInspectorPanel)
+    assert panel.stack.currentWidget() is panel.message
+    assert "Uninitialised memory" in panel.message.text()
+    assert panel.fields["nan"].text() == "n/a"
+
+
 def test_inspector_slices_a_3d_tensor_with_a_slider(session_on, tmp_path, qtbot):
     array = np.arange(4 * 3 * 5, dtype=np.float32).reshape(4, 3, 5)
     with Recorder(tmp_path / "t.opscope", values=True, frameworks=()) as recorder:
@@ -167,3 +184,71 @@ def test_call_stack_of_a_top_level_op_says_so(session_on, nan_trace):
     session.go_to(len(session.trace.ops) - 1)
     texts = [row.texts[0] for row in panel.model.rows]
     assert any("top level" in text for text in texts)
+
+
+def test_source_from_disk_says_so_in_the_panel(session_on, tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("a = 1\nb = relu(a)\n")
+    trace = write_located_ops(tmp_path / "t.opscope", str(script), [2])
+    _session, panel = session_on(trace, SourcePanel)
+    assert not panel.notice.isHidden()
+    assert "Read from disk" in panel.notice.text() and "may differ" in panel.notice.text()
+
+
+def test_stored_source_shows_no_disk_notice(session_on, nan_trace):
+    _session, panel = session_on(tracing.load(nan_trace), SourcePanel)
+    assert panel.notice.isHidden()
+
+
+def test_a_big_source_colours_only_the_lines_on_screen(session_on, tmp_path, qtbot):
+    line = "    x = torch.relu(self.layer(x))  # a comment\n"
+    text = "import torch\n" + line * 50_000  # about 2.3 MB
+    trace = write_located_ops(tmp_path / "t.opscope", "big.py", [2, 40_000], embed=text)
+    session, panel = session_on(trace, SourcePanel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    highlighter = panel.editor.highlighter()
+    assert 0 < highlighter.highlighted < 500
+    far = panel.editor.document().findBlockByNumber(40_000 - 1)
+    assert not far.layout().formats()
+    session.step()
+    assert panel.editor.current_line == 40_000
+    assert far.layout().formats()  # coloured once it came into view
+    assert highlighter.highlighted < 1_000
+
+
+def test_very_long_lines_are_cut_with_a_note(session_on, tmp_path):
+    text = "a = 1\n" + "b = [" + "1, " * 100_000 + "]\n"
+    trace = write_located_ops(tmp_path / "t.opscope", "gen.py", [2], embed=text)
+    _session, panel = session_on(trace, SourcePanel)
+    shown = panel.editor.document().findBlockByNumber(1).text()
+    assert len(shown) < 5_000 and "more characters not shown" in shown
+    assert "cut short" in panel.notice.text() and not panel.notice.isHidden()
+
+
+def test_call_stack_shows_why_a_damaged_stack_cannot_be_read(session_on, tmp_path):
+    corpus = Path(__file__).resolve().parents[1] / "fuzz" / "corpus"
+    trace = tracing.load(corpus / "stack_of_missing_frames.opscope")  # op 0's stack is damaged
+    session, panel = session_on(trace, CallStackPanel)
+    texts = [row.texts[0] for row in panel.model.rows]
+    error = next(text for text in texts if "frames cannot be read" in text)
+    assert "missing frame 900" in error
+    session.step()  # op 1's stack is fine: the error goes
+    assert not any("cannot be read" in row.texts[0] for row in panel.model.rows)
+
+
+def test_a_line_with_many_ops_lists_the_ones_around_the_current_op(
+    session_on, tmp_path, monkeypatch
+):
+    from gui.panels import source_view
+
+    monkeypatch.setattr(source_view, "MAX_LINE_OPS", 10)
+    trace = write_located_ops(tmp_path / "t.opscope", "loop.py", [5] * 30, embed="\n" * 9)
+    session, panel = session_on(trace, SourcePanel)
+    assert panel.line_op_seqs() == list(range(10))
+    session.go_to(25)
+    listed = panel.line_op_seqs()
+    assert 25 in listed and len(listed) == 10
+    texts = [row.texts[1] for row in panel.line_ops_model.filled_rows]
+    assert texts[0].startswith("… ") and "earlier" in texts[0]
+    assert "(30)" in panel.line_ops_model.headers[1]

@@ -82,6 +82,19 @@ def test_info_prints_a_readable_summary(tmp_path, script, data_dir):
     assert "Module tree" in out and "attn" in out
 
 
+def test_info_piped_into_a_reader_that_stops_early_is_not_an_error(data_dir):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tracing.cli", "info", str(data_dir / "tiny_v1.opscope")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    process.stdout.close()  # like `opscope info run.opscope | head -0`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
