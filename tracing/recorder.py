@@ -62,11 +62,21 @@ class _Rows:
         self.module_exits: list = []
 
     def put(self, writer: TraceWriter) -> None:
-        """Queue the rows (tensors and edges before their ops, as one op's rows always were)."""
-        for table in ("tensors", "edges", "ops", "module_calls", "module_exits"):
-            values = getattr(self, table)
-            if values:
-                writer.put_rows(table, values)
+        """Queue the rows as one writer entry: one commit holds all of them, so a trace never
+        has ops without the module calls they ran in (or the reverse)."""
+        tables = [
+            (table, values)
+            for table, values in (
+                ("module_calls", self.module_calls),
+                ("tensors", self.tensors),
+                ("edges", self.edges),
+                ("ops", self.ops),
+                ("module_exits", self.module_exits),
+            )
+            if values
+        ]
+        if tables:
+            writer.put_rows(tables)
 
 
 def active() -> Recorder | None:

@@ -62,11 +62,12 @@ class TraceWriter:
         """Queue one row for ``table`` (columns in ``schema.TABLES`` order)."""
         self._pending.append((table, row))
 
-    def put_rows(self, table: str, values: list) -> None:
-        """Queue several rows for ``table`` as one flat list of their column values, row after
-        row (the list must not change afterwards). Cheaper than ``put`` per row, and creates no
-        per-row objects for the garbage collector to track."""
-        self._pending.append((_ROWS, (table, values)))
+    def put_rows(self, tables: list[tuple[str, list]]) -> None:
+        """Queue rows of several tables, each table's rows as one flat list of their column
+        values, row after row (the lists must not change afterwards). They are committed in
+        one transaction. Cheaper than ``put`` per row, and creates no per-row objects for the
+        garbage collector to track."""
+        self._pending.append((_ROWS, tables))
 
     def put_blob(self, seq: int, idx: int, payload: bytes | memoryview) -> None:
         """Queue a tensor payload; waits while too many payload bytes are not yet on disk."""
@@ -220,12 +221,12 @@ class TraceWriter:
         deletes: list[tuple[int, int]] = []
         for table, row in batch:
             if table == _ROWS:
-                name, values = row
-                found = grouped.get(name)
-                if found is None:
-                    grouped[name] = list(values)
-                else:
-                    found.extend(values)
+                for name, values in row:
+                    found = grouped.get(name)
+                    if found is None:
+                        grouped[name] = list(values)
+                    else:
+                        found.extend(values)
             elif table == "blobs":
                 seq, idx, payload = row
                 blob_rows.extend(_chunks(seq, idx, payload))
