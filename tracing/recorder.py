@@ -14,10 +14,12 @@ import os
 import platform
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 
 from tracing import backends, schema
+from tracing.batch_summaries import NO_STATS, PendingSummary, Stats, resolve_summaries
 from tracing.errors import RecordingError, RecordingWarning
 from tracing.model import TensorSummary
 from tracing.options import TF_FUNCTION_MODES, ValueFilter
@@ -26,13 +28,55 @@ from tracing.stacks import Location, StackInterner
 from tracing.value_budget import ValueBudget
 from tracing.writer import TraceWriter
 
-__all__ = ["Recorder", "active", "record"]
+__all__ = ["PENDING_OPS", "PENDING_SECONDS", "Recorder", "active", "record"]
+
+PENDING_OPS = 256
+"""Ops waiting for their summaries (``PendingSummary``) are written once this many wait..."""
+PENDING_SECONDS = 0.2
+"""...or once the oldest has waited this long (checked at every op and by the writer thread),
+so a killed program still loses at most about the last second of ops."""
+
+_TOP_LEVEL = (-1, "", 0)
+_MAX_SHAPES = 1 << 16
+_get_ident = threading.get_ident
+_monotonic = time.monotonic
 
 _active: Recorder | None = None
 _active_lock = threading.Lock()
 
 InputRow = tuple[int, str, str, int, tuple[int, ...], str, str]
 """``(slot, name, source node id, out_index, shape, dtype, kind)`` as backends report inputs."""
+
+
+class _Rows:
+    """Rows of a few ops and module events, one flat list of column values per table (see
+    ``TraceWriter.put_rows``)."""
+
+    __slots__ = ("edges", "module_calls", "module_exits", "ops", "tensors")
+
+    def __init__(self) -> None:
+        self.ops: list = []
+        self.tensors: list = []
+        self.edges: list = []
+        self.module_calls: list = []
+        self.module_exits: list = []
+
+    def put(self, writer: TraceWriter) -> None:
+        """Queue the rows as one writer entry: one commit holds all of them, so a trace never
+        has ops without the module calls they ran in (or the reverse)."""
+        tables = [
+            (table, values)
+            for table, values in (
+                ("module_calls", self.module_calls),
+                ("tensors", self.tensors),
+                ("edges", self.edges),
+                ("ops", self.ops),
+                ("module_exits", self.module_exits),
+            )
+            if values
+        ]
+        if tables:
+            writer.put_rows(tables)
 
 
 def active() -> Recorder | None:
@@ -122,6 +166,15 @@ class Recorder:
         self._extra_options: dict[str, str] = {}
         self._backends: backends.BackendSet | None = None
         self.stacks: StackInterner | None = None
+        self._queue: list[tuple] = []
+        """Ops waiting for pending summaries (and every op recorded after them), in seq order."""
+        self._queue_since = 0.0
+        self._pending: list[PendingSummary] = []
+        self._module_rows: _Rows | None = None
+        """Module events recorded while ops wait in the queue (written with them)."""
+        """The unresolved summaries of the queued ops."""
+        self._shape_text: dict[tuple[int, ...], str] = {}
+        self._queue_lock = threading.Lock()
 
     # -- context manager ---
 
@@ -138,6 +191,7 @@ class Recorder:
                 # Values in flight add to the file until evicted: keep them a fraction of it.
                 pending = max(8 << 20, min(pending, self.max_value_bytes // 4))
             self.writer = TraceWriter(self.path, max_pending_bytes=pending)
+            self.writer.on_tick = self._flush_stale
             _active = self
         if self.max_value_bytes is not None:
             self._budget = ValueBudget(self.max_value_bytes, self.writer.delete_value)
@@ -188,6 +242,7 @@ class Recorder:
         finally:
             writer = self.writer
             assert writer is not None
+            self.flush_pending()
             while self._module_stack:  # calls left open by an exception that skipped hooks
                 self.exit_module(self._module_stack[-1][0])
             writer.set_meta(
@@ -198,6 +253,7 @@ class Recorder:
                     "error": "" if exc is None else f"{type(exc).__name__}: {exc}",
                 }
             )
+            writer.on_tick = None
             writer.close()
             with _active_lock:
                 _active = None
@@ -295,7 +351,7 @@ class Recorder:
         op_type: str,
         framework: str,
         inputs: Iterable[InputRow],
-        outputs: Sequence[TensorSummary],
+        outputs: Sequence[TensorSummary | PendingSummary],
         *,
         mutates: Sequence[int] = (),
         duration_ns: int = 0,
@@ -314,88 +370,184 @@ class Recorder:
         ``input_values`` maps input slots to payloads; it is only used for the first op with a
         NaN/Inf output under a value budget, to restore its inputs' values if they were evicted
         (see ``keep_for_nonfinite``).
+
+        An output may be a ``PendingSummary`` (``tracing.batch_summaries``) when
+        ``defers_summaries`` is true: the op then
+        waits, with every op recorded after it, until its summaries are computed together with
+        other pending ones (after ``PENDING_OPS`` ops or ``PENDING_SECONDS``, whichever comes
+        first, and when the recording ends). Rows always reach the file in seq order.
         """
-        writer = self.writer
-        assert writer is not None
+        assert self.writer is not None
         seq = self.op_count
         self.op_count = seq + 1
         if location is None:
             location = self.locate(2)
-        file, line, col, end_col, func, stack_id = location
-        if self._module_stack:
-            call_id, module_path, module_call = self._module_stack[-1]
-        else:
-            call_id, module_path, module_call = -1, "", 0
+        stack = self._module_stack
+        scope = stack[-1] if stack else _TOP_LEVEL
         self._frameworks_used.add(framework)
-        put = writer.put
-        nonfinite = 0
+        pending = False
         for out in outputs:
-            if out.initialized and (out.nan_count or out.inf_count):
+            if type(out) is tuple:  # a PendingSummary
+                pending = True
+                break
+        # Queued ops hold only tuples of plain values (and the pending copies, which numpy
+        # does not track): the garbage collector then stops tracking them after one pass.
+        op = (seq, op_type, framework, tuple(inputs), tuple(outputs), tuple(mutates),
+              duration_ns, error, kind, tuple(attrs), graph_id, location, scope,
+              _get_ident())  # fmt: skip
+        with self._queue_lock:
+            queue = self._queue
+            if pending:
+                if not self.defers_summaries or values or input_values:
+                    raise ValueError(
+                        "pending summaries are only accepted when no values are stored"
+                    )
+                self._pending.extend(out for out in op[4] if type(out) is tuple)
+            elif not queue or values or input_values:
+                if queue:
+                    self._flush_queue()
+                rows = _Rows()
+                self._emit(op, values, input_values, rows, None)
+                rows.put(self.writer)
+                return seq
+            if not queue:
+                self._queue_since = _monotonic()
+                self._module_rows = _Rows()  # module events wait with the ops (fewer objects)
+            queue.append(op)
+            if len(queue) >= PENDING_OPS or _monotonic() - self._queue_since >= PENDING_SECONDS:
+                self._flush_queue()
+        return seq
+
+    @property
+    def defers_summaries(self) -> bool:
+        """Whether ``add_op`` accepts ``PendingSummary`` outputs (when no values are stored).
+
+        With values, the first NaN/Inf op must be known when it runs (it keeps its values and
+        its inputs'), so summaries are computed at op time."""
+        return self.values is False
+
+    def flush_pending(self) -> None:
+        """Compute every pending summary now and hand the waiting ops' rows to the writer."""
+        with self._queue_lock:
+            self._flush_queue()
+
+    def _flush_stale(self) -> None:
+        """Called by the writer thread every ``FLUSH_SECONDS``: pending ops of a program that
+        stopped issuing ops (a long computation, a sleep) still reach the file within a second.
+        """
+        if not self._queue or _monotonic() - self._queue_since < PENDING_SECONDS:
+            return
+        if not self._queue_lock.acquire(blocking=False):
+            return  # the recording thread is flushing right now
+        try:
+            if self._queue and _monotonic() - self._queue_since >= PENDING_SECONDS:
+                self._flush_queue()
+        finally:
+            self._queue_lock.release()
+
+    def _flush_queue(self) -> None:
+        """Emit the waiting ops in seq order, their pending summaries computed together
+        (caller holds ``_queue_lock``)."""
+        queue = self._queue
+        if not queue:
+            return
+        pending = self._pending
+        rows = self._module_rows or _Rows()
+        self._queue = []
+        self._pending = []
+        self._module_rows = None
+        try:
+            stats = resolve_summaries(pending)
+        except Exception:  # never lose the ops: keep shape and dtype, drop the statistics
+            stats = [NO_STATS] * len(pending)
+        resolved = iter(stats)
+        for op in queue:
+            self._emit(op, None, None, rows, resolved)
+        assert self.writer is not None
+        rows.put(self.writer)
+
+    def _emit(
+        self,
+        op: tuple,
+        values: dict[int, bytes] | None,
+        input_values: dict[int, bytes] | None,
+        rows: _Rows,
+        resolved: Iterator[Stats] | None,
+    ) -> None:
+        """Add one op's rows to ``rows`` (``resolved`` yields the statistics of its pending
+        summaries) and hand its values to the writer, keeping them under the budget."""
+        (seq, op_type, framework, inputs, outputs, mutates, duration_ns, error, kind, attrs,
+         graph_id, location, scope, thread) = op  # fmt: skip
+        file, line, col, end_col, func, stack_id = location
+        call_id, module_path, module_call = scope
+        summaries = [
+            next(resolved)  # type: ignore[arg-type]
+            if type(out) is tuple
+            else (out.min, out.max, out.mean, out.std, out.nan_count, out.inf_count)
+            for out in outputs
+        ]
+        nonfinite = 0
+        for out, stats in zip(outputs, summaries):
+            if (stats[4] or stats[5]) and (type(out) is tuple or out.initialized):
                 nonfinite = 1
         first_nonfinite = nonfinite and self.first_nonfinite_seq is None
         if first_nonfinite:
             self.first_nonfinite_seq = seq
         if values:
-            for index, payload in values.items():
-                writer.put_blob(seq, index, payload)
-            budget = self._budget
-            if budget is not None:
-                for index, payload in values.items():
-                    if first_nonfinite:
-                        budget.add_pinned(seq, index, len(payload))
-                    else:
-                        budget.add(seq, index, len(payload))
-        encode = schema.encode_shape
+            self._store_values(seq, values, bool(first_nonfinite))
         if first_nonfinite and self._budget is not None:
-            inputs = list(inputs)
             self._pin_inputs(inputs, input_values or {})
+        shape_text = self._shape_text
+        tensors = rows.tensors
         for index, out in enumerate(outputs):
-            put(
-                "tensors",
-                (
-                    seq,
-                    index,
-                    encode(out.shape),
-                    out.dtype,
-                    out.device,
-                    out.min,
-                    out.max,
-                    out.mean,
-                    out.std,
-                    out.nan_count,
-                    out.inf_count,
-                    int(out.initialized),
-                    int(out.has_value),
-                ),
-            )
+            if type(out) is tuple:
+                _data, shape, dtype, device = out
+                initialized, has_value = 1, 0
+            else:
+                shape, dtype, device = out.shape, out.dtype, out.device
+                initialized, has_value = int(out.initialized), int(out.has_value)
+            text = shape_text.get(shape) if type(shape) is tuple else None
+            if text is None:
+                text = self._encode_shape(shape)
+            lo, hi, mean, std, nans, infs = summaries[index]
+            tensors.extend(
+                (seq, index, text, dtype, device, lo, hi, mean, std, nans, infs, initialized,
+                 has_value)
+            )  # fmt: skip
+        edges = rows.edges
         for slot, name, source, out_index, shape, dtype, edge_kind in inputs:
-            put("edges", (seq, slot, name, source, out_index, encode(shape), dtype, edge_kind))
-        put(
-            "ops",
-            (
-                seq,
-                op_type,
-                framework,
-                module_path,
-                module_call,
-                call_id,
-                file,
-                line,
-                col,
-                end_col,
-                func,
-                stack_id,
-                "[" + ",".join(map(str, mutates)) + "]",
-                duration_ns,
-                error,
-                threading.get_ident(),
-                kind,
-                json.dumps(dict(attrs)) if attrs else "{}",
-                graph_id,
-                nonfinite,
-            ),
-        )
-        return seq
+            text = shape_text.get(shape) if type(shape) is tuple else None
+            if text is None:
+                text = self._encode_shape(shape)
+            edges.extend((seq, slot, name, source, out_index, text, dtype, edge_kind))
+        rows.ops.extend(
+            (seq, op_type, framework, module_path, module_call, call_id, file, line, col,
+             end_col, func, stack_id, "[" + ",".join(map(str, mutates)) + "]" if mutates else "[]",
+             duration_ns, error, thread, kind, json.dumps(dict(attrs)) if attrs else "{}",
+             graph_id, nonfinite)
+        )  # fmt: skip
+
+    def _encode_shape(self, shape: Sequence[int]) -> str:
+        """``schema.encode_shape``, remembered per shape (shapes repeat from op to op)."""
+        text = schema.encode_shape(shape)
+        if type(shape) is tuple:
+            if len(self._shape_text) >= _MAX_SHAPES:
+                self._shape_text.clear()
+            self._shape_text[shape] = text
+        return text
+
+    def _store_values(self, seq: int, values: dict[int, bytes], pinned: bool) -> None:
+        writer = self.writer
+        assert writer is not None
+        for index, payload in values.items():
+            writer.put_blob(seq, index, payload)
+        budget = self._budget
+        if budget is not None:
+            for index, payload in values.items():
+                if pinned:
+                    budget.add_pinned(seq, index, len(payload))
+                else:
+                    budget.add(seq, index, len(payload))
 
     def keep_for_nonfinite(self, outputs: Sequence[TensorSummary]) -> bool:
         """True when these outputs would make the first NaN/Inf op of a run that stores values.
@@ -410,7 +562,7 @@ class Recorder:
             and any(out.nonfinite for out in outputs)
         )
 
-    def _pin_inputs(self, inputs: list[InputRow], input_values: dict[int, bytes]) -> None:
+    def _pin_inputs(self, inputs: Sequence[InputRow], input_values: dict[int, bytes]) -> None:
         budget = self._budget
         assert budget is not None and self.writer is not None
         for slot, _name, source, out_index, _shape, _dtype, _kind in inputs:
@@ -435,21 +587,9 @@ class Recorder:
         parent_id = self._module_stack[-1][0] if self._module_stack else -1
         order = self._event_order
         self._event_order += 1
-        assert self.writer is not None
-        self.writer.put(
-            "module_calls",
-            (
-                call_id,
-                path,
-                type_name,
-                call_index,
-                parent_id,
-                len(self._module_stack),
-                self.op_count,
-                order,
-                framework,
-            ),
-        )
+        row = (call_id, path, type_name, call_index, parent_id, len(self._module_stack),
+               self.op_count, order, framework)  # fmt: skip
+        self._put_event("module_calls", row)
         self._module_stack.append((call_id, path, call_index))
         return call_id
 
@@ -460,14 +600,24 @@ class Recorder:
             return
         if stack[-1][0] != call_id and all(entry[0] != call_id for entry in stack):
             return
-        assert self.writer is not None
-        while self._module_stack:
-            top = self._module_stack.pop()[0]
+        while stack:
+            top = stack.pop()[0]
             order = self._event_order
             self._event_order += 1
-            self.writer.put("module_exits", (top, self.op_count, order))
+            self._put_event("module_exits", (top, self.op_count, order))
             if top == call_id:
                 return
+
+    def _put_event(self, table: str, row: tuple) -> None:
+        """Write a module event row, with the waiting ops' rows while ops wait."""
+        if self._module_rows is not None:
+            with self._queue_lock:
+                rows = self._module_rows
+                if rows is not None:
+                    getattr(rows, table).extend(row)
+                    return
+        assert self.writer is not None
+        self.writer.put(table, row)
 
     def add_function(
         self, graph_id: str, name: str, parent_id: str = "", file: str = "", line: int = 0

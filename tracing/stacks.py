@@ -29,8 +29,19 @@ def package_dir(module_name: str) -> str | None:
     return os.path.dirname(os.path.abspath(file)) if file else None
 
 
+Site = tuple[str, int, int, int, str]
+"""``(file, line, col, end_col, func)`` of one call site."""
+
+
 class StackInterner:
-    """Locates user frames and interns call chains; one per recording."""
+    """Locates user frames and interns call chains; one per recording.
+
+    Everything on the per-op path is keyed by ``id(code)`` and the frame's instruction offset
+    (``f_lasti``): hashing a code object hashes its contents (about a microsecond for a large
+    function) and ``f_lineno`` scans the line table (microseconds at the end of a long function),
+    so both are computed once per call site. Every code object seen is kept alive for the
+    recording, so its id cannot be reused by another.
+    """
 
     def __init__(
         self,
@@ -42,11 +53,17 @@ class StackInterner:
         self._emit_stack = emit_stack
         self._emit_source = emit_source
         self._prefixes: tuple[str, ...] = (_TRACING_DIR + os.sep,)
-        self._internal: dict[CodeType, bool] = {}
-        self._positions: dict[CodeType, list] = {}
+        self._internal: dict[int, bool] = {}
+        """``id(code)`` → whether that code is framework or OpScope code."""
+        self._codes: dict[int, CodeType] = {}
+        """Every code object seen, by id (keeps the ids above valid)."""
+        self._sites: dict[tuple[int, int], Site] = {}
+        self._positions: dict[int, list] = {}
+        self._chain_ids: dict[tuple[int, ...], int] = {}
+        """Chain key (code ids and instruction offsets of the user frames) → stack id."""
         self._frame_ids: dict[tuple[str, int, str, int], int] = {}
-        self._stack_ids: dict[tuple, int] = {}
-        self._keep_alive: list[CodeType] = []
+        self._stack_ids: dict[tuple[int, ...], int] = {}
+        """Frame ids of a chain → stack id (chains with the same lines share an id)."""
         self._files_seen: set[str] = set()
         self.stop_frame: FrameType | None = None
         """The frame that entered the ``record`` block: chains stop there (outer frames are the
@@ -61,13 +78,15 @@ class StackInterner:
 
     def is_internal(self, code: CodeType) -> bool:
         """True when ``code`` belongs to a framework or to OpScope."""
-        internal = self._internal.get(code)
+        key = id(code)
+        internal = self._internal.get(key)
         if internal is None:
             file = code.co_filename
             internal = file.startswith(self._prefixes) or (
                 file.startswith("<frozen ") or file.startswith("<__array_function__")
             )
-            self._internal[code] = internal
+            self._codes[key] = code
+            self._internal[key] = internal
         return internal
 
     def user_frame(self, frame: FrameType | None) -> FrameType | None:
@@ -75,7 +94,7 @@ class StackInterner:
         known = self._internal
         while frame is not None:
             code = frame.f_code
-            flag = known.get(code)  # inlined cache lookup: this loop runs for every op
+            flag = known.get(id(code))  # inlined cache lookup: this loop runs for every op
             if flag is None:
                 flag = self.is_internal(code)
             if not flag:
@@ -88,52 +107,64 @@ class StackInterner:
         frame = self.user_frame(frame)
         if frame is None:
             return NO_LOCATION
+        return (*self.site(frame), self.chain_id(frame))
+
+    def site(self, frame: FrameType) -> Site:
+        """File, line, column range of the running call and function name of ``frame``."""
+        code = frame.f_code
+        key = (id(code), frame.f_lasti)
+        found = self._sites.get(key)
+        if found is None or self._codes.get(key[0]) is not code:
+            self.is_internal(code)  # keeps the code (and so its id) alive
+            found = self._sites[key] = self._site_of(frame)
+        return found
+
+    def _site_of(self, frame: FrameType) -> Site:
         code = frame.f_code
         line = frame.f_lineno or 0
         col = end_col = -1
-        positions = self._positions.get(code)
+        positions = self._positions.get(id(code))
         if positions is None:
-            positions = self._positions[code] = list(code.co_positions())
+            positions = self._positions[id(code)] = list(code.co_positions())
         index = frame.f_lasti // 2
         if 0 <= index < len(positions):
             start_line, _end_line, c0, c1 = positions[index]
             if start_line == line and c0 is not None:
                 col = c0
                 end_col = c1 if c1 is not None else -1
-        return (code.co_filename, line, col, end_col, code.co_name, self._chain(frame))
+        return (code.co_filename, line, col, end_col, code.co_name)
 
-    def _chain(self, frame: FrameType) -> int:
-        key: list = []
+    def chain_id(self, frame: FrameType) -> int:
+        """Id of the chain of user frames from ``frame`` out to the ``record`` block."""
+        key: list[int] = []
         stop = self.stop_frame
-        internal = self.is_internal
         known = self._internal
         f: FrameType | None = frame
         while f is not None and f is not stop:
             code = f.f_code
-            flag = known.get(code)
+            flag = known.get(id(code))
             if flag is None:
-                flag = internal(code)
+                flag = self.is_internal(code)
             if not flag:
                 key.append(id(code))
-                key.append(f.f_lineno)
+                key.append(f.f_lasti)
             f = f.f_back
-        if f is not None and not internal(f.f_code):
+        if f is not None and not self.is_internal(f.f_code):
             key.append(id(f.f_code))
-            key.append(f.f_lineno)
+            key.append(f.f_lasti)
         chain = tuple(key)
-        stack_id = self._stack_ids.get(chain)
+        stack_id = self._chain_ids.get(chain)
         if stack_id is None:
-            stack_id = self._intern_chain(frame, chain)
+            stack_id = self._chain_ids[chain] = self._intern_chain(frame)
         return stack_id
 
-    def _intern_chain(self, frame: FrameType, chain: tuple) -> int:
+    def _intern_chain(self, frame: FrameType) -> int:
         frame_ids: list[int] = []
         f: FrameType | None = frame
         stop = self.stop_frame
         while f is not None:
             code = f.f_code
             if not self.is_internal(code):
-                self._keep_alive.append(code)  # ids in the chain key must not be reused
                 key = (code.co_filename, f.f_lineno or 0, code.co_name, code.co_firstlineno)
                 frame_id = self._frame_ids.get(key)
                 if frame_id is None:
@@ -145,8 +176,11 @@ class StackInterner:
                 break
             f = f.f_back
         frame_ids.reverse()
-        stack_id = self._stack_ids[chain] = len(self._stack_ids)
-        self._emit_stack(stack_id, frame_ids)
+        chain = tuple(frame_ids)
+        stack_id = self._stack_ids.get(chain)
+        if stack_id is None:
+            stack_id = self._stack_ids[chain] = len(self._stack_ids)
+            self._emit_stack(stack_id, frame_ids)
         return stack_id
 
     def _remember_source(self, file: str) -> None:

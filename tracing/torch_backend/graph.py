@@ -61,6 +61,12 @@ class TensorGraph:
         self._const_count = 0
         self._input_count = 0
 
+    def forget(self) -> None:
+        """Forget every tensor and storage (the recording has ended)."""
+        self.producers.clear()
+        self.storages.clear()
+        self.named.clear()
+
     # -- sources ---
 
     def name_tensor(self, t: torch.Tensor, kind: str, name: str) -> None:
@@ -129,8 +135,9 @@ class TensorGraph:
     def produced(self, t: torch.Tensor, producer: Producer, uninitialized: bool) -> None:
         """``t`` is a new output of an op."""
         self.producers.set(t, producer)
-        storage = storage_of(t)
-        if storage is None:
+        try:
+            storage = t.untyped_storage()
+        except Exception:  # storage_of, inlined: layouts without a storage
             return
         state = self.storages.get(storage)
         if state is None:

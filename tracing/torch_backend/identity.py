@@ -36,6 +36,12 @@ class WeakIdMap(Generic[V]):
 
         self._remove = remove
 
+    @property
+    def data(self) -> dict[int, _Entry]:
+        """The underlying ``id(obj) → entry`` dict, for hot loops that inline ``get``: an entry
+        ``e`` belongs to ``obj`` only when ``e() is obj``; its value is ``e.value``."""
+        return self._data
+
     def get(self, obj: Any, default: V | None = None) -> V | None:
         """The value stored for ``obj`` (this very object), or ``default``."""
         entry = self._data.get(id(obj))

@@ -41,6 +41,7 @@ from tracing.torch_backend.identity import WeakIdMap
 if TYPE_CHECKING:
     from tracing.torch_backend.recording import TorchRecording
 
+_get_ident = threading.get_ident
 _is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 """False when run eagerly; dynamo folds it to True, so a traced hook is a no-op."""
 
@@ -64,13 +65,6 @@ class Region:
     versions: list[tuple[torch.Tensor, int | None]] = field(default_factory=list)
 
 
-@dataclass
-class _Call:
-    module: nn.Module
-    call_id: int
-    region: Region | None
-
-
 class ModuleScope:
     """Names modules, reports module calls to the recorder and opens opaque regions."""
 
@@ -78,9 +72,13 @@ class ModuleScope:
         self.recording = recording
         self.recorder = recording.recorder
         self.names: WeakIdMap[str] = WeakIdMap()
+        self._described: WeakIdMap[tuple[str, str, str | None]] = WeakIdMap()
+        """Module → (path, class name, region kind), the pre-hook's one lookup."""
+        self._known = self._described.data
         self._paths: set[str] = set()
         self._roots = 0
-        self.stack: list[_Call] = []
+        self.stack: list[tuple[nn.Module, int, Region | None]] = []
+        """Open module calls: (module, call id, region opened by the call)."""
         self.region: Region | None = None
         self.in_compiled = False
         """True inside a compiled module: the hooks then do nothing (kept trivially traceable)."""
@@ -101,9 +99,16 @@ class ModuleScope:
             handle.remove()
         self._handles = []
         while self.stack:
-            call = self.stack.pop()
-            if call.region is not None:
-                self._close_region(call.region, None, None)
+            _module, _call_id, region = self.stack.pop()
+            if region is not None:
+                self._close_region(region, None, None)
+
+    def forget(self) -> None:
+        """Forget every module (the recording has ended; call after ``remove``)."""
+        self.names.clear()
+        self._described.clear()
+        self.stack.clear()
+        self.region = None
 
     # -- hooks ---
 
@@ -111,17 +116,22 @@ class ModuleScope:
         if _is_compiling() or self.in_compiled:  # dynamo traces this line to a no-op
             return None
         recording = self.recording
-        if recording.depth or threading.get_ident() != recording.owner:
+        if recording.depth or _get_ident() != recording.owner:
             return None
         try:
-            path = self.names.get(module)
-            if path is None:
-                path = self._name(module)
-            if not self.stack:
+            entry = self._known.get(id(module))  # inlined WeakIdMap lookup (every module call)
+            if entry is not None and entry() is module:
+                path, type_name, kind = entry.value
+            else:
+                path, type_name, kind = self._describe(module)
+            stack = self.stack
+            if not stack:
                 self._declare_inputs(args, sys._getframe(1))
-            call_id = self.recorder.enter_module(path, type(module).__name__, "torch")
-            region = None if self.region is not None else self._open_region(module, args)
-            self.stack.append(_Call(module, call_id, region))
+            call_id = self.recorder.enter_module(path, type_name, "torch")
+            region = None
+            if kind is not None and self.region is None:
+                region = self._open_region(module, args)
+            stack.append((module, call_id, region))
         except Exception as exc:  # never break the program because of the recorder
             recording.internal_error(exc)
         return None
@@ -132,33 +142,45 @@ class ModuleScope:
         if self.in_compiled and (self.region is None or self.region.module is not module):
             return None
         recording = self.recording
-        if recording.depth or threading.get_ident() != recording.owner:
+        if recording.depth or _get_ident() != recording.owner:
             return None
         try:
             stack = self.stack
+            if stack and stack[-1][0] is module and stack[-1][2] is None:
+                self.recorder.exit_module(stack.pop()[1])  # the common case: no region
+                return None
             index = len(stack) - 1
-            while index >= 0 and stack[index].module is not module:
+            while index >= 0 and stack[index][0] is not module:
                 index -= 1
             if index < 0:
                 return None
-            call = stack[index]
+            _module, call_id, region = stack[index]
             for inner in reversed(stack[index + 1 :]):  # calls that raised past their hooks
-                if inner.region is not None:
-                    self._close_region(inner.region, None, None)
+                if inner[2] is not None:
+                    self._close_region(inner[2], None, None)
             del stack[index:]
-            if call.region is not None:
-                self._close_region(call.region, args, output)
-            self.recorder.exit_module(call.call_id)
+            if region is not None:
+                self._close_region(region, args, output)
+            self.recorder.exit_module(call_id)
         except Exception as exc:
             recording.internal_error(exc)
         return None
 
+    def _describe(self, module: nn.Module) -> tuple[str, str, str | None]:
+        """``(path, class name, region kind)`` of a module, named on first sight."""
+        path = self.names.get(module)
+        if path is None:
+            path = self._name(module)
+        described = (path, type(module).__name__, _class_kind(type(module)))
+        self._described.set(module, described)
+        return described
+
     # -- naming ---
 
     def _name(self, module: nn.Module) -> str:
-        for call in reversed(self.stack):
-            parent_path = self.names.get(call.module) or ""
-            for relative, child in call.module.named_modules():
+        for caller, _call_id, _region in reversed(self.stack):
+            parent_path = self.names.get(caller) or ""
+            for relative, child in caller.named_modules():
                 if child is module and relative:
                     path = _join(parent_path, relative)
                     self._name_tree(module, path)
@@ -167,7 +189,7 @@ class ModuleScope:
             path = "" if self._roots == 0 else self._unique(type(_unwrap(module)).__name__)
             self._roots += 1
         else:
-            parent_path = self.names.get(self.stack[-1].module) or ""
+            parent_path = self.names.get(self.stack[-1][0]) or ""
             path = self._unique(_join(parent_path, type(module).__name__))
         self._name_tree(module, path)
         return path

@@ -184,7 +184,9 @@ REARRANGEMENTS = frozenset(
 )
 """Ops whose output holds exactly its input's elements (when the element counts match)."""
 
-_cache: dict[Any, OpInfo | None] = {}
+described: dict[Any, OpInfo | None] = {}
+"""``describe``'s answers so far (callers on the hot path may look up here first)."""
+_cache = described
 
 
 def describe(func: Callable[..., Any]) -> OpInfo | None:

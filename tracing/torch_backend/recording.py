@@ -25,6 +25,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from tracing.batch_summaries import PendingSummary
 from tracing.model import TensorSummary
 from tracing.stacks import NO_LOCATION
 from tracing.torch_backend import stats
@@ -33,6 +34,7 @@ from tracing.torch_backend.graph import TensorGraph
 from tracing.torch_backend.identity import WeakIdMap
 from tracing.torch_backend.modules import ModuleScope
 from tracing.torch_backend.ops import OpInfo, describe
+from tracing.torch_backend.ops import described as _described
 
 if TYPE_CHECKING:
     from tracing.recorder import Recorder
@@ -45,6 +47,8 @@ _is_grad_enabled = torch.is_grad_enabled
 _set_grad_enabled = torch._C._set_grad_enabled
 _shape_of = stats.shape_of
 _dtype_name = stats.dtype_name
+_pending_summary = stats.pending_summary
+_dtype_names = stats.dtype_names
 _SCALARS = (int, float, bool, str, type(None), slice, torch.dtype, torch.device)
 _MAX_ATTRS = 8
 _REUSE_NUMEL = 4096
@@ -69,8 +73,18 @@ class TorchRecording:
         """How many recorded calls are running now (modules called inside one are ignored)."""
         self._aten_info: dict[Any, OpInfo] = {}
         self._locate = recorder.stacks.locate
+        self._stacks = recorder.stacks
         self._user_frame = recorder.stacks.user_frame
+        self._chain_id = recorder.stacks.chain_id
         self._sites = CallSites()
+        self._site_cache: dict[tuple[int, int], tuple] = {}
+        """``(id(code), f_lasti)`` → (site, trampoline, code) of the user's call sites."""
+        self._producers = self.graph.producers.data
+        self._keeps_values = recorder.keeps_values
+        self._defer = recorder.defers_summaries
+        """Small outputs are copied and summarised later, many at once (no values stored)."""
+        self._nonfinite_rule = recorder.values is not False
+        """Whether the first NaN/Inf op must keep its values (only when values are stored)."""
         self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
         """Large outputs → (version, seq, summary), reused for reshaped views of them."""
         self._warned = False
@@ -103,7 +117,16 @@ class TorchRecording:
             self.scope.remove()
         finally:
             _remove_function_mode(self.mode)
-            self._sites.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop every map of the program's objects now, so the recording's own reference
+        cycles free nothing of the program's later (and leave the garbage collector little)."""
+        self._sites.clear()
+        self._site_cache.clear()
+        self._summaries.clear()
+        self.graph.forget()
+        self.scope.forget()
 
     def dispatch_mode(self) -> TorchDispatchMode:
         """A fresh ATen-level recording mode for an opaque region."""
@@ -151,18 +174,22 @@ class TorchRecording:
     def _before(self, info: OpInfo, args: tuple, kwargs: dict) -> tuple:
         """Inputs (tensor, name, producer, version), display attributes and the user's location,
         taken before the call."""
-        resolve = self.graph.resolve
         params = info.params
         count = len(params)
         tensors: list[tuple[_Tensor, str, tuple[str, int, int], int | None]] = []
         attrs: list[tuple[str, str]] = []
+        add = self._add_input
+        producers = self._producers
         for position, value in enumerate(args):
-            if isinstance(value, _Tensor):
+            if isinstance(value, _Tensor):  # _add_input, inlined for the common case
+                entry = producers.get(id(value))
                 tensors.append(
                     (
                         value,
                         params[position] if position < count else "",
-                        resolve(value),
+                        entry.value
+                        if entry is not None and entry() is value
+                        else self.graph.resolve(value),
                         None if value.is_inference() else value._version,
                     )
                 )
@@ -172,14 +199,7 @@ class TorchRecording:
                 for index, item in enumerate(value):
                     if isinstance(item, _Tensor):
                         plain = False
-                        tensors.append(
-                            (
-                                item,
-                                f"{base}[{index}]",
-                                resolve(item),
-                                None if item.is_inference() else item._version,
-                            )
-                        )
+                        add(tensors, item, f"{base}[{index}]")
                 if plain and len(attrs) < _MAX_ATTRS:
                     attrs.append((base, _short(value)))
             elif isinstance(value, _SCALARS) and len(attrs) < _MAX_ATTRS:
@@ -189,25 +209,11 @@ class TorchRecording:
         if kwargs:
             for name, value in kwargs.items():
                 if isinstance(value, _Tensor):
-                    tensors.append(
-                        (
-                            value,
-                            name,
-                            resolve(value),
-                            None if value.is_inference() else value._version,
-                        )
-                    )
+                    add(tensors, value, name)
                 elif type(value) is list or type(value) is tuple:
                     for index, item in enumerate(value):
                         if isinstance(item, _Tensor):
-                            tensors.append(
-                                (
-                                    item,
-                                    f"{name}[{index}]",
-                                    resolve(item),
-                                    None if item.is_inference() else item._version,
-                                )
-                            )
+                            add(tensors, item, f"{name}[{index}]")
                 elif (
                     isinstance(value, _SCALARS)
                     and len(attrs) < _MAX_ATTRS
@@ -218,7 +224,30 @@ class TorchRecording:
         frame = self._user_frame(sys._getframe(3))
         if frame is None:
             return tensors, attrs, "out" in kwargs, NO_LOCATION, None
-        return tensors, attrs, "out" in kwargs, self._locate(frame), self._sites.runner(frame)
+        site, run = self._site(frame)
+        return tensors, attrs, "out" in kwargs, (*site, self._chain_id(frame)), run
+
+    def _add_input(self, tensors: list, t: _Tensor, name: str) -> None:
+        """Append ``(t, name, producer, version)``: where ``t`` comes from, and its version
+        counter now (None for inference tensors, which have none)."""
+        entry = self._producers.get(id(t))  # inlined WeakIdMap lookup (every input of every op)
+        producer = entry.value if entry is not None and entry() is t else self.graph.resolve(t)
+        tensors.append((t, name, producer, None if t.is_inference() else t._version))
+
+    def _site(self, frame: Any) -> tuple[tuple[str, int, int, int, str], Any]:
+        """The call site of ``frame`` (file, line, columns, function) and its trampoline, cached
+        per code object and instruction."""
+        code = frame.f_code
+        key = (id(code), frame.f_lasti)
+        found = self._site_cache.get(key)
+        if (
+            found is None
+            or found[2] is not code
+            or (found[1] is not None and found[1].__globals__ is not frame.f_globals)
+        ):
+            found = (self._stacks.site(frame), self._sites.runner(frame), code)
+            self._site_cache[key] = found
+        return found[0], found[1]
 
     def _after(
         self,
@@ -253,65 +282,22 @@ class TorchRecording:
         exc: BaseException | None,
     ) -> None:
         recorder = self.recorder
-        graph = self.graph
         tensors, attrs, has_out, location, _run = before
         seq = recorder.op_count
-        node = f"op:{seq}"
-        inputs = []
-        mutated: list[_Tensor] = []
-        mutated_ids: set[int] = set()
-        mutates: list[int] = []
-        writes = graph.writes
-        for slot, (t, name, producer, version) in enumerate(tensors):
-            shape = _shape_of(t)
-            dtype = _dtype_name(t.dtype)
-            inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
-            if writes:
-                writer = graph.later_writer(t, producer)
-                if writer is not None:
-                    inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
-            if version is None:
-                changed = _writes_by_name(info, slot, name)
-            else:
-                changed = t._version != version
-            if changed and id(t) not in mutated_ids:
-                mutated.append(t)
-                mutated_ids.add(id(t))
-                mutates.append(slot)
-        outs = [] if exc is not None else _flatten(out)
+        inputs, mutates, mutated = self._inputs(info, tensors)
+        if exc is not None:
+            outs = []
+        elif isinstance(out, _Tensor):
+            outs = [out]
+        else:
+            outs = _flatten(out)
         if mutated:
-            out_ids = {id(o) for o in outs}
-            outs.extend(t for t in mutated if id(t) not in out_ids)
-        keep = recorder.keeps_values(info.name) if outs else False
-        summaries = []
+            outs.extend(t for t in mutated if not _contains(outs, t))
+        keep = self._keeps_values(info.name) if outs else False
         values: dict[int, bytes] | None = {} if keep else None
-        full_write = info.full_write or has_out
-        input_ids = {id(t[0]) for t in tensors} if tensors else ()
-        for index, o in enumerate(outs):
-            producer = (node, index, seq)
-            if id(o) in mutated_ids:
-                initialized = graph.written(o, producer, full_write)
-            elif id(o) in input_ids:
-                initialized = not graph.is_uninitialized(o)
-            else:
-                graph.produced(o, producer, info.uninitialized)
-                initialized = not info.uninitialized and not graph.is_uninitialized(o)
-            stored = False
-            if keep and initialized:
-                data = stats.payload(o)
-                if data is not None:
-                    values[index] = data
-                    stored = True
-            summary = None
-            if info.rearranges and initialized and not mutated and len(tensors) == 1:
-                summary = self._rearranged(tensors[0][0], o, stored)
-            if summary is None:
-                summary = stats.summarize(o, initialized=initialized, has_value=stored)
-            if summary.numel >= _REUSE_NUMEL and initialized and not o.is_inference():
-                self._summaries.set(o, (o._version, seq, summary))
-            summaries.append(summary)
+        summaries = self._outputs(info, seq, outs, tensors, mutated, has_out, values)
         input_values = None
-        if recorder.keep_for_nonfinite(summaries):
+        if self._nonfinite_rule and recorder.keep_for_nonfinite(summaries):
             values, input_values = self._keep_nonfinite(outs, summaries, values, tensors)
         if info.value_read and exc is None and isinstance(out, (bool, int, float, complex)):
             attrs = [*attrs, ("result", _short(out))]
@@ -329,6 +315,84 @@ class TorchRecording:
             values=values or None,
             input_values=input_values,
         )
+
+    def _inputs(self, info: OpInfo, tensors: list) -> tuple[list, list[int], list[_Tensor]]:
+        """Input rows (with a ``write`` edge after an in-place write since the producer), the
+        slots the op wrote in place and the tensors it wrote."""
+        graph = self.graph
+        writes = graph.writes
+        inputs = []
+        mutates: list[int] = []
+        mutated: list[_Tensor] = []
+        dtype_names = _dtype_names
+        for slot, (t, name, producer, version) in enumerate(tensors):
+            try:
+                shape = tuple(t.shape)
+            except Exception:  # layouts without a shape (nested tensors)
+                shape = ()
+            dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
+            inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
+            if writes:
+                writer = graph.later_writer(t, producer)
+                if writer is not None:
+                    inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+            if version is None:
+                changed = _writes_by_name(info, slot, name)
+            else:
+                changed = t._version != version
+            if changed and not _contains(mutated, t):
+                mutated.append(t)
+                mutates.append(slot)
+        return inputs, mutates, mutated
+
+    def _outputs(
+        self,
+        info: OpInfo,
+        seq: int,
+        outs: list[_Tensor],
+        tensors: list,
+        mutated: list[_Tensor],
+        has_out: bool,
+        values: dict[int, bytes] | None,
+    ) -> list[TensorSummary | PendingSummary]:
+        """Register the outputs as produced (or written) by op ``seq`` and summarise them;
+        fills ``values`` with the payloads of the outputs that keep their value."""
+        graph = self.graph
+        node = f"op:{seq}"
+        full_write = info.full_write or has_out
+        defer = self._defer
+        summaries: list[TensorSummary | PendingSummary] = []
+        for index, o in enumerate(outs):
+            producer = (node, index, seq)
+            if mutated and _contains(mutated, o):
+                initialized = graph.written(o, producer, full_write)
+            elif tensors and _is_input(tensors, o):
+                initialized = not (graph.uninitialized and graph.is_uninitialized(o))
+            else:
+                graph.produced(o, producer, info.uninitialized)
+                initialized = not info.uninitialized and not (
+                    graph.uninitialized and graph.is_uninitialized(o)
+                )
+            stored = False
+            if values is not None and initialized:
+                data = stats.payload(o)
+                if data is not None:
+                    values[index] = data
+                    stored = True
+            elif defer and initialized:
+                pending = _pending_summary(o)
+                if pending is not None:
+                    summaries.append(pending)
+                    continue
+            summary = None
+            if info.rearranges and initialized and not mutated and len(tensors) == 1:
+                summary = self._rearranged(tensors[0][0], o, stored)
+            if summary is None:
+                summary = stats.summarize(o, initialized=initialized, has_value=stored)
+            if summary.numel >= _REUSE_NUMEL and initialized and not o.is_inference():
+                self._summaries.set(o, (o._version, seq, summary))
+            summaries.append(summary)
+        return summaries
 
     def _keep_nonfinite(
         self,
@@ -418,8 +482,11 @@ class _OpMode(TorchFunctionMode):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
-        info = describe(func)  # (the mode stack is per thread: only the recording thread's)
-        if info is not None:
+        try:  # the cache lookup of ``describe``, inlined (every torch call comes here)
+            info = _described[func]
+        except (KeyError, TypeError):
+            info = describe(func)
+        if info is not None:  # (the mode stack is per thread: only the recording thread's)
             return recording.call(func, info, args, kwargs, "op")
         return func(*args, **kwargs)
 
@@ -469,6 +536,23 @@ def _flatten(out: Any) -> list[_Tensor]:
                 found.extend(x for x in item if isinstance(x, _Tensor))
         return found
     return []
+
+
+def _contains(tensors: list[_Tensor], t: _Tensor) -> bool:
+    """Whether this very tensor object is in ``tensors`` (a loop: ``any`` with a generator
+    costs several times more on these short lists)."""
+    for item in tensors:  # noqa: SIM110
+        if item is t:
+            return True
+    return False
+
+
+def _is_input(tensors: list, t: _Tensor) -> bool:
+    """Whether this very tensor object is one of the op's inputs."""
+    for item in tensors:  # noqa: SIM110
+        if item[0] is t:
+            return True
+    return False
 
 
 def _writes_by_name(info: OpInfo, slot: int, name: str) -> bool:

@@ -20,8 +20,13 @@ import math
 import numpy as np
 import torch
 
+from tracing.batch_summaries import PendingSummary
 from tracing.model import TensorSummary
 from tracing.payloads import encode, itemsize
+
+DEFER_NUMEL = 4095
+"""CPU float tensors up to this many elements can be summarised later from a copy
+(``pending_summary``)."""
 
 SMALL_NUMEL = 16384
 """CPU tensors up to this many elements are summarised with numpy, larger ones with torch."""
@@ -55,7 +60,9 @@ _f64 = np.float64
 _isfinite = math.isfinite
 _sqrt = math.sqrt
 
-_dtype_names: dict[torch.dtype, str] = {}
+dtype_names: dict[torch.dtype, str] = {}
+"""``dtype_name``'s answers so far (hot loops look up here first)."""
+_dtype_names = dtype_names
 
 Stats = tuple[float | None, float | None, float | None, float | None, int, int]
 """``(min, max, mean, std, nan_count, inf_count)``."""
@@ -106,6 +113,22 @@ def summarize(
     return TensorSummary(
         shape, dtype, device, lo, hi, mean, std, nan_count, inf_count, True, has_value
     )
+
+
+def pending_summary(t: torch.Tensor) -> PendingSummary | None:
+    """A copy of a small float CPU tensor's elements to summarise later with many others
+    (``tracing.batch_summaries``), or None when ``t`` must be summarised now."""
+    dtype = t.dtype
+    if dtype not in _NUMPY_FLOATS or not t.is_cpu:
+        return None
+    n = t.numel()
+    if n == 0 or n > DEFER_NUMEL:
+        return None
+    try:
+        data = (t.detach() if t.requires_grad else t).numpy().copy()
+    except Exception:  # negative bit, sparse layout, tensor subclasses...: summarise now
+        return None
+    return (data, data.shape, _dtype_names.get(dtype) or dtype_name(dtype), "cpu")
 
 
 def tensor_stats(t: torch.Tensor) -> Stats:

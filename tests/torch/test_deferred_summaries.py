@@ -1,0 +1,172 @@
+"""Summaries of small outputs computed later, many at once (``values=False``): same meaning, same
+order, nothing lost when the program stops issuing ops or is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+import numpy as np
+import torch
+from torch import nn
+
+import tracing
+from tracing.recorder import PENDING_OPS
+from tracing.summaries import summarize_array
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _record(path: Path, fn, **options) -> tracing.Trace:
+    with tracing.record(path, **options):
+        fn()
+    trace = tracing.load(path)
+    trace.lint()
+    return trace
+
+
+def _mlp(width: int = 16, depth: int = 6) -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(*[m for _ in range(depth) for m in (nn.Linear(width, width), nn.GELU())])
+
+
+def test_deferred_summaries_equal_summaries_taken_at_op_time(tmp_path: Path) -> None:
+    model = _mlp()
+    x = torch.randn(4, 16)
+    outputs: list[torch.Tensor] = []
+
+    def run():
+        h = x
+        for layer in model:
+            h = layer(h)
+            outputs.append(h.clone())
+
+    deferred = _record(tmp_path / "deferred.opscope", run)
+    outputs.clear()
+    stored = _record(tmp_path / "values.opscope", run, values=True)  # summarised at op time
+    layer_ops = [op for op in deferred.ops if op.op_type != "Tensor.clone"]
+    assert len(layer_ops) == len(outputs) == 12
+    assert len(deferred.ops) == len(stored.ops) == 24
+    for op, stored_op in zip(deferred.ops, stored.ops):
+        a, b = op.outputs[0], stored_op.outputs[0]
+        assert (op.op_type, op.line) == (stored_op.op_type, stored_op.line)
+        assert (a.shape, a.dtype, a.device, a.initialized) == (b.shape, b.dtype, b.device, True)
+        assert (a.nan_count, a.inf_count, a.min, a.max) == (b.nan_count, b.inf_count, b.min, b.max)
+        # op-time summaries of small float32 tensors sum in float32, deferred ones in float64
+        assert a.mean == pytest.approx(b.mean, rel=1e-5, abs=1e-6)
+        assert a.std == pytest.approx(b.std, rel=1e-5, abs=1e-6)
+    for op, out in zip(layer_ops, outputs):
+        reference = summarize_array(out.detach().numpy())
+        assert (op.outputs[0].min, op.outputs[0].max) == (reference.min, reference.max)
+        assert op.outputs[0].mean == pytest.approx(reference.mean, rel=1e-9, abs=1e-12)
+
+
+def test_a_deferred_nan_after_many_ops_is_the_first_nonfinite_op(tmp_path: Path) -> None:
+    """The NaN op waits in the queue past a flush boundary; ops stay in seq order."""
+    x = torch.ones(3, 5)
+    steps = PENDING_OPS + 40
+
+    def run():
+        h = x
+        for i in range(steps):
+            h = h * 1.0 if i != PENDING_OPS - 3 else h * float("nan")
+        torch.relu(h)
+
+    trace = _record(tmp_path / "nan.opscope", run)
+    assert [op.seq for op in trace.ops] == list(range(steps + 1))
+    bad = trace.first_nonfinite()
+    assert bad is not None and bad.seq == PENDING_OPS - 3
+    assert bad.outputs[0].nan_count == 15 and bad.outputs[0].min is None
+    assert all(op.nonfinite for op in trace.ops[bad.seq :])
+    assert not any(op.nonfinite for op in trace.ops[: bad.seq])
+
+
+def test_the_first_nan_keeps_its_values_and_its_inputs_under_a_budget(tmp_path: Path) -> None:
+    """With values, the first NaN op must be known when it runs: small outputs are then
+    summarised at op time, and the budget keeps the NaN op's values and its input's."""
+    x = torch.ones(8, 8)
+    steps = 3 * PENDING_OPS
+
+    def run():
+        h = x
+        for i in range(steps):
+            h = h + 1.0 if i != PENDING_OPS + 10 else h * float("nan")
+
+    path = tmp_path / "budget.opscope"
+    trace = _record(path, run, values=True, max_value_bytes=256 * 40)
+    bad = trace.first_nonfinite()
+    assert bad is not None and bad.seq == PENDING_OPS + 10
+    assert bad.outputs[0].has_value and np.isnan(trace.value(bad.seq)).all()
+    producer = trace.ops[bad.seq - 1]
+    assert producer.outputs[0].has_value
+    np.testing.assert_array_equal(trace.value(producer.seq), np.full((8, 8), PENDING_OPS + 11.0))
+    kept = [op.seq for op in trace.ops if op.outputs and op.outputs[0].has_value]
+    assert len(kept) < steps // 4  # the budget evicted the rest
+
+
+def test_ops_reach_the_file_while_the_program_pauses(tmp_path: Path) -> None:
+    """Fewer than PENDING_OPS ops, then a long pause: the writer thread hands them over."""
+    path = tmp_path / "pause.opscope"
+    seen = []
+    with tracing.record(path):
+        h = torch.ones(4)
+        for _ in range(20):
+            h = h * 2.0
+        time.sleep(1.2)
+        live = tracing.load(path)
+        seen = [op.seq for op in live.ops]
+        live.close()
+    assert seen == list(range(21))
+    assert tracing.load(path).ops[-1].outputs[0].max == 2.0**20
+
+
+KILLED_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r})
+    import torch
+    import tracing
+    with tracing.record({path!r}):
+        h = torch.ones(4, 4)
+        for i in range(10**9):
+            h = torch.tanh(h * 1.0001)
+            if i == 2000:
+                print("ready", flush=True)
+            if i % 50 == 0:
+                time.sleep(0.002)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_killed_recording_keeps_the_ops_of_more_than_a_second_ago(tmp_path: Path) -> None:
+    path = tmp_path / "killed.opscope"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SCRIPT.format(root=str(ROOT), path=str(path))],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.0)
+        live = tracing.load(path)
+        count = len(live.ops)
+        live.close()
+        time.sleep(1.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    trace = tracing.load(path)
+    assert not trace.meta.complete
+    assert len(trace.ops) >= count > 4000
+    assert [op.seq for op in trace.ops] == list(range(len(trace.ops)))
+    assert all(op.outputs[0].min is not None for op in trace.ops[1:])
