@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tracing import payloads
+from tracing.batch_summaries import resolve_summaries
 from tracing.model import TensorSummary
 from tracing.summaries import summarize_array
 
@@ -166,43 +167,15 @@ def fast_summary(
 
 
 def batch_float32(arrays: list[np.ndarray], devices: list[str]) -> list[TensorSummary]:
-    """``fast_summary`` of each non-empty float32 array, with one set of reductions for all.
-
-    The arrays are laid end to end; ``reduceat`` gives each one's min, max, sum and sum of
-    squares (in float64, summed pairwise within each array as ``np.add.reduce`` does). Arrays
-    holding NaN/Inf, or whose one-pass variance cancels, are summarised one by one instead.
-    """
-    sizes = [array.size for array in arrays]
-    starts = np.zeros(len(arrays), np.intp)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    flat = np.concatenate(arrays, axis=None)
-    lows = np.minimum.reduceat(flat, starts).tolist()
-    highs = np.maximum.reduceat(flat, starts).tolist()
-    wide = flat.astype(np.float64)
-    sums = np.add.reduceat(wide, starts).tolist()
-    np.multiply(wide, wide, out=wide)
-    squares = np.add.reduceat(wide, starts).tolist()
-    isfinite, sqrt = math.isfinite, math.sqrt
-    summaries = []
-    for array, device, count, lo, hi, total, square in zip(
-        arrays, devices, sizes, lows, highs, sums, squares, strict=True
-    ):
-        mean = total / count
-        if count == 1:
-            spread = 0.0  # exact, where the one-pass formula may round
-        else:
-            spread = square - count * mean * mean
-            if spread < _CANCELLATION * count * mean * mean:  # cancels: two passes instead
-                spread = -1.0
-        if spread < 0.0 or not (isfinite(lo) and isfinite(hi)):
-            summaries.append(fast_summary(array, "float32", device))
-            continue
-        summaries.append(
-            TensorSummary(
-                array.shape, "float32", device, min=lo, max=hi, mean=mean, std=sqrt(spread / count)
-            )
+    """``fast_summary`` of each non-empty float32 array, with one set of reductions for all
+    (``tracing.batch_summaries.resolve_summaries``, shared with the PyTorch backend)."""
+    pending = [(array, array.shape, "float32", device) for array, device in zip(arrays, devices)]
+    return [
+        TensorSummary(array.shape, "float32", device, lo, hi, mean, std, nans, infs)
+        for array, device, (lo, hi, mean, std, nans, infs) in zip(
+            arrays, devices, resolve_summaries(pending), strict=True
         )
-    return summaries
+    ]
 
 
 def _describe_dtype(dtype: Any) -> DtypeInfo:
