@@ -378,8 +378,6 @@ class Recorder:
         first, and when the recording ends). Rows always reach the file in seq order.
         """
         assert self.writer is not None
-        seq = self.op_count
-        self.op_count = seq + 1
         if location is None:
             location = self.locate(2)
         stack = self._module_stack
@@ -390,18 +388,19 @@ class Recorder:
             if type(out) is tuple:  # a PendingSummary
                 pending = True
                 break
+        if pending and (not self.defers_summaries or values or input_values):
+            raise ValueError("pending summaries are only accepted when no values are stored")
         # Queued ops hold only tuples of plain values (and the pending copies, which numpy
         # does not track): the garbage collector then stops tracking them after one pass.
-        op = (seq, op_type, framework, tuple(inputs), tuple(outputs), tuple(mutates),
-              duration_ns, error, kind, tuple(attrs), graph_id, location, scope,
-              _get_ident())  # fmt: skip
-        with self._queue_lock:
+        rest = (op_type, framework, tuple(inputs), tuple(outputs), tuple(mutates),
+                duration_ns, error, kind, tuple(attrs), graph_id, location, scope,
+                _get_ident())  # fmt: skip
+        with self._queue_lock:  # seqs are taken in the order ops are queued, whatever the thread
+            seq = self.op_count
+            self.op_count = seq + 1
+            op = (seq, *rest)
             queue = self._queue
             if pending:
-                if not self.defers_summaries or values or input_values:
-                    raise ValueError(
-                        "pending summaries are only accepted when no values are stored"
-                    )
                 self._pending.extend(out for out in op[4] if type(out) is tuple)
             elif not queue or values or input_values:
                 if queue:
