@@ -471,18 +471,7 @@ class TraceReader:
                 and seq >= 0
                 and type(idx) is int
                 and 0 <= idx <= 1 << 20
-                and type(dtype) is str
-                and len(dtype) <= 64
-                and type(device) is str
-                and len(device) <= 256
-                and (lo is None or type(lo) is float)
-                and (hi is None or type(hi) is float)
-                and (mean is None or type(mean) is float)
-                and (std is None or type(std) is float)
-                and type(nans) is int
-                and nans >= 0
-                and type(infs) is int
-                and infs >= 0
+                and _plain_summary_fields(dtype, device, lo, hi, mean, std, nans, infs)
                 and (init == 1 or init == 0)
                 and type(init) is int
                 and (has == 1 or has == 0)
@@ -1045,6 +1034,27 @@ def summary_from_row(reader: TraceReader, row: tuple) -> TensorSummary:
     )
 
 
+def _plain_summary_fields(
+    dtype: Any, device: Any, lo: Any, hi: Any, mean: Any, std: Any, nans: Any, infs: Any
+) -> bool:
+    """True when a stored summary's fields already have the types and bounds a
+    ``TensorSummary`` needs (the fast path; anything else goes through the checked decoders)."""
+    return (
+        type(dtype) is str
+        and len(dtype) <= 64
+        and type(device) is str
+        and len(device) <= 256
+        and (lo is None or type(lo) is float)
+        and (hi is None or type(hi) is float)
+        and (mean is None or type(mean) is float)
+        and (std is None or type(std) is float)
+        and type(nans) is int
+        and nans >= 0
+        and type(infs) is int
+        and infs >= 0
+    )
+
+
 _SUMMARY_KEYS = ("shape", "dtype", "device", "min", "max", "mean", "std", "nan", "inf", "init")
 
 
@@ -1059,18 +1069,7 @@ def summary_from_json(reader: TraceReader, data: Any) -> TensorSummary:
             type(shape) is list
             and len(shape) <= MAX_RANK
             and all(type(d) is int and 0 <= d <= MAX_DIM for d in shape)
-            and type(dtype) is str
-            and len(dtype) <= 64
-            and type(device) is str
-            and len(device) <= 256
-            and (lo is None or type(lo) is float)
-            and (hi is None or type(hi) is float)
-            and (mean is None or type(mean) is float)
-            and (std is None or type(std) is float)
-            and type(nans) is int
-            and nans >= 0
-            and type(infs) is int
-            and infs >= 0
+            and _plain_summary_fields(dtype, device, lo, hi, mean, std, nans, infs)
         ):
             init = bool(get("init", 1))
             return TensorSummary(tuple(shape), dtype, device, lo, hi, mean, std, nans, infs, init)
