@@ -10,14 +10,32 @@ only drives it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.fuzz.exercise import Outcome
+
+
+@contextlib.contextmanager
+def _slot_exceptions() -> Iterator[list[str]]:
+    """Collect (the tails of) exceptions raised in Qt slots, which land in ``sys.excepthook``."""
+    escaped: list[str] = []
+    previous_hook = sys.excepthook
+
+    def hook(kind, value, tb) -> None:
+        escaped.append("".join(traceback.format_exception(kind, value, tb))[-600:])
+
+    sys.excepthook = hook
+    try:
+        yield escaped
+    finally:
+        sys.excepthook = previous_hook
 
 
 class ViewerProbe:
@@ -43,21 +61,15 @@ class ViewerProbe:
         """Open ``path`` in the window; see the module docstring."""
         window = self.window
         window.last_error = None
-        escaped: list[str] = []
-        previous_hook = sys.excepthook
-
-        def hook(kind, value, tb) -> None:  # exceptions raised in Qt slots land here
-            escaped.append("".join(traceback.format_exception(kind, value, tb))[-600:])
-
-        sys.excepthook = hook
-        try:
-            opened = window.open_trace(path)
-            if not self.settle():
-                return Outcome("viewer_hang", f"panels still busy after {self.settle_seconds} s")
-        except Exception as exc:
-            return Outcome("wrong_exception", f"viewer open_trace: {type(exc).__name__}: {exc}")
-        finally:
-            sys.excepthook = previous_hook
+        with _slot_exceptions() as escaped:
+            try:
+                opened = window.open_trace(path)
+                if not self.settle():
+                    return Outcome(
+                        "viewer_hang", f"panels still busy after {self.settle_seconds} s"
+                    )
+            except Exception as exc:
+                return Outcome("wrong_exception", f"viewer open_trace: {type(exc).__name__}: {exc}")
         if escaped:
             return Outcome("wrong_exception", f"viewer slot: {escaped[0]}")
         error = window.last_error or ""
@@ -73,22 +85,14 @@ class ViewerProbe:
         """Put the cursor on every op of the shown trace (values, call stacks, source lines
         are read as the panels follow); no exception may escape a panel."""
         window = self.window
-        escaped: list[str] = []
-        previous_hook = sys.excepthook
-
-        def hook(kind, value, tb) -> None:
-            escaped.append("".join(traceback.format_exception(kind, value, tb))[-600:])
-
-        sys.excepthook = hook
-        try:
-            for seq in range(min(window.session.op_count, max_ops)):
-                window.session.go_to(seq)
-                if not self.settle():
-                    return Outcome("viewer_hang", f"panels still busy at op {seq}")
-        except Exception as exc:
-            return Outcome("wrong_exception", f"viewer walk: {type(exc).__name__}: {exc}")
-        finally:
-            sys.excepthook = previous_hook
+        with _slot_exceptions() as escaped:
+            try:
+                for seq in range(min(window.session.op_count, max_ops)):
+                    window.session.go_to(seq)
+                    if not self.settle():
+                        return Outcome("viewer_hang", f"panels still busy at op {seq}")
+            except Exception as exc:
+                return Outcome("wrong_exception", f"viewer walk: {type(exc).__name__}: {exc}")
         if escaped:
             return Outcome("wrong_exception", f"viewer slot: {escaped[0]}")
         return Outcome("loaded")
