@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,20 @@ def test_large_outputs_are_replayed_without_waiting_for_a_full_batch(tmp_path, m
     assert replays[0] == 1  # the first big output was replayed at once
     trace = tracing.load(tmp_path / "t.opscope")
     assert trace.ops[0].outputs[0].mean == pytest.approx(np.sin(1.0))
+
+
+def test_slow_ops_are_replayed_without_waiting_for_a_full_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr(events, "PENDING_SECONDS", 0.05)
+    x = tf.ones((4,))
+    recorded = []
+    with tracing.record(tmp_path / "t.opscope", frameworks=("tensorflow",)):
+        for _ in range(3):  # like slow training steps: far fewer events than MAX_EVENTS
+            x = tf.sin(x)
+            recorded.append(tracing.active().op_count)
+            time.sleep(0.1)
+    # the second op found the first waiting too long and replayed both; the third waits anew
+    assert recorded == [0, 2, 2]
+    assert len(tracing.load(tmp_path / "t.opscope").ops) == 3
 
 
 def test_ops_stay_in_order_when_torch_is_imported_inside_the_block(tmp_path):

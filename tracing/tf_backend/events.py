@@ -20,9 +20,11 @@ the torch backend numbers its ops as they run, so queued TensorFlow ops would lo
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import TYPE_CHECKING, Any
 
 from tracing import payloads
+from tracing.recorder import PENDING_SECONDS
 
 if TYPE_CHECKING:
     from tracing.recorder import Recorder
@@ -33,7 +35,11 @@ MAX_EVENTS = 64
 """Replay the queue once it holds this many events."""
 
 MAX_ELEMENTS = 1 << 22
-"""...or once the queued outputs hold this many elements (16 MiB of float32)."""
+"""...or once the queued outputs hold this many elements (16 MiB of float32), or once its
+oldest event has waited ``tracing.recorder.PENDING_SECONDS`` (checked at every event, so a
+loop of slow ``tf.function`` steps still reaches the file within a second)."""
+
+_monotonic = time.monotonic
 
 OP, ENTER, EXIT, SOURCE = range(4)
 
@@ -45,6 +51,8 @@ class EventQueue:
         self._recorder = recorder
         self._tensors = tensors
         self._events: list[tuple] = []
+        self._since = 0.0
+        """When the oldest queued event was queued."""
         self._call_ids: dict[int, int] = {}
         """Queued enter token → the recorder's call id, once the enter is replayed."""
         self._next_token = 0
@@ -76,37 +84,38 @@ class EventQueue:
         inputs: Any,
     ) -> None:
         """Queue an executed op; ``outputs`` are its ``EagerTensor``s (summarised on replay)."""
-        self._events.append(
-            (OP, op_type, rows, outputs, location, mutates, kind, attrs, graph_id, inputs)
-        )
         self.queued_ops += 1
         self.queued_elements += elements
-        if (
-            not self.deferred
-            or len(self._events) >= MAX_EVENTS
-            or self.queued_elements >= MAX_ELEMENTS
-        ):
-            self.replay()
+        self._queue((OP, op_type, rows, outputs, location, mutates, kind, attrs, graph_id, inputs))
 
     def add_source(self, node_id: str, kind: str, name: str, tensor: Any, dtype: str) -> None:
         """Queue the declaration of a source node holding ``tensor``'s summary."""
-        self._events.append((SOURCE, node_id, kind, name, tensor, dtype))
-        if not self.deferred:
-            self.replay()
+        self._queue((SOURCE, node_id, kind, name, tensor, dtype))
 
     def enter_module(self, path: str, type_name: str) -> int:
         """Queue a Keras layer call's start; returns the token ``exit_module`` takes."""
         token = self._next_token
         self._next_token = token + 1
-        self._events.append((ENTER, path, type_name, token))
-        if not self.deferred or len(self._events) >= MAX_EVENTS:
-            self.replay()
+        self._queue((ENTER, path, type_name, token))
         return token
 
     def exit_module(self, token: int) -> None:
         """Queue the end of the layer call that ``enter_module`` returned ``token`` for."""
-        self._events.append((EXIT, token))
-        if not self.deferred or len(self._events) >= MAX_EVENTS:
+        self._queue((EXIT, token))
+
+    def _queue(self, event: tuple) -> None:
+        """Append ``event``; replay the queue when it is full, too big or too old."""
+        events = self._events
+        now = _monotonic()
+        if not events:
+            self._since = now
+        events.append(event)
+        if (
+            not self.deferred
+            or len(events) >= MAX_EVENTS
+            or self.queued_elements >= MAX_ELEMENTS
+            or now - self._since >= PENDING_SECONDS
+        ):
             self.replay()
 
     def replay(self) -> None:
