@@ -417,6 +417,35 @@ class Recorder:
                 self._flush_queue()
         return seq
 
+    def add_pending_op(
+        self,
+        op_type: str,
+        framework: str,
+        inputs: tuple[InputRow, ...],
+        output: PendingSummary,
+        duration_ns: int,
+        attrs: tuple[tuple[str, str], ...],
+        location: Location,
+    ) -> int:
+        """``add_op`` for the most common op, in fewer steps: one output whose summary is
+        pending, no in-place writes, no error (only when ``defers_summaries``)."""
+        stack = self._module_stack
+        op = (op_type, framework, inputs, (output,), (), duration_ns, None, "op", attrs, "",
+              location, stack[-1] if stack else _TOP_LEVEL, _get_ident())  # fmt: skip
+        self._frameworks_used.add(framework)
+        with self._queue_lock:
+            seq = self.op_count
+            self.op_count = seq + 1
+            queue = self._queue
+            self._pending.append(output)
+            if not queue:
+                self._queue_since = _monotonic()
+                self._module_rows = _Rows()
+            queue.append((seq, *op))
+            if len(queue) >= PENDING_OPS or _monotonic() - self._queue_since >= PENDING_SECONDS:
+                self._flush_queue()
+        return seq
+
     @property
     def defers_summaries(self) -> bool:
         """Whether ``add_op`` accepts ``PendingSummary`` outputs (when no values are stored).

@@ -47,13 +47,14 @@ def assert_same_module_state(a: torch.nn.Module, b: torch.nn.Module) -> None:
 
 
 def installed_state() -> tuple:
-    """Everything a recording could leave behind: global hooks and mode stacks."""
+    """Everything a recording could leave behind: hooks, the module-call wrapper, mode stacks."""
     from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 
     return (
         tuple(module_mod._global_forward_pre_hooks),
         tuple(module_mod._global_forward_hooks),
         tuple(module_mod._global_forward_hooks_always_called),
+        torch.nn.Module.__call__,
         torch._C._len_torch_function_stack(),
         len(_get_current_dispatch_mode_stack()),
         torch._C._is_torch_function_enabled(),

@@ -170,3 +170,63 @@ def test_a_killed_recording_keeps_the_ops_of_more_than_a_second_ago(tmp_path: Pa
     assert len(trace.ops) >= count > 4000
     assert [op.seq for op in trace.ops] == list(range(len(trace.ops)))
     assert all(op.outputs[0].min is not None for op in trace.ops[1:])
+
+
+def _mixed_program() -> None:
+    """Common ops (the one-pass path) mixed with in-place writes, views, lists, several
+    outputs, a parameter used twice and a module called in a loop."""
+    torch.manual_seed(1)
+    model = _mlp(width=8, depth=2)
+    shared = nn.Linear(8, 8)
+    x = torch.randn(3, 8)
+    h = model(x)
+    for _ in range(2):
+        h = shared(h)
+    h.view(-1)[2:5].mul_(2)
+    y = torch.relu(h) + h
+    parts = torch.split(torch.cat([y, h], dim=1), 4, dim=1)
+    (parts[0] @ parts[1].T).sum()
+
+
+def test_the_one_pass_path_records_what_the_general_path_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``values=False`` takes the one-pass path for common ops; a ``ValueFilter`` that keeps
+    nothing records every op through the general path. Everything but the last digits of the
+    statistics must be the same."""
+    from tracing.recorder import Recorder
+
+    one_pass_ops = []
+    original = Recorder.add_pending_op
+
+    def counted(self, op_type, *args):
+        one_pass_ops.append(op_type)
+        return original(self, op_type, *args)
+
+    monkeypatch.setattr(Recorder, "add_pending_op", counted)
+    one_pass = _record(tmp_path / "lean.opscope", _mixed_program)
+    assert {"torch.relu", "torch.nn.functional.linear", "Tensor.add"} <= set(one_pass_ops)
+    assert len(one_pass_ops) > len(one_pass.ops) // 2
+    general = _record(
+        tmp_path / "general.opscope", _mixed_program, values=tracing.ValueFilter(op_types=["-"])
+    )
+    assert len(one_pass.ops) == len(general.ops) > 20
+
+    def shape_of(op: tracing.Op) -> tuple:
+        return (op.op_type, op.module_path, op.module_call, op.call_id, op.line, op.col,
+                op.func, op.inputs, op.mutates, op.kind, op.attrs,
+                [(o.shape, o.dtype, o.initialized, o.nan_count, o.min, o.max)
+                 for o in op.outputs])  # fmt: skip
+
+    for a, b in zip(one_pass.ops, general.ops):
+        assert shape_of(a) == shape_of(b)
+    assert [
+        (c.path, c.call_index, c.start_seq, c.end_seq, c.enter_order, c.exit_order)
+        for c in one_pass.module_calls
+    ] == [
+        (c.path, c.call_index, c.start_seq, c.end_seq, c.enter_order, c.exit_order)
+        for c in general.module_calls
+    ]
+    assert sorted(one_pass.graph.edges(data=True, keys=True), key=repr) == sorted(
+        general.graph.edges(data=True, keys=True), key=repr
+    )

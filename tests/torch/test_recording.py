@@ -469,3 +469,57 @@ def test_reshaped_views_reuse_summaries_only_while_the_data_is_unchanged(tmp_pat
     assert view.outputs[0].max == pytest.approx(2 * source.max)
     assert reshape.outputs[0].max == pytest.approx(source.max)
     assert reshape.outputs[0].shape == (128, 64)
+
+
+def test_module_calls_are_seen_without_global_hooks(tmp_path: Path) -> None:
+    """The recording wraps ``nn.Module.__call__`` (global hooks would slow every module call
+    down): module calls from other threads pass through, and it is undone afterwards."""
+    original = nn.Module.__call__
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    x = torch.ones(1, 3)
+    seen_in_thread = []
+    path = tmp_path / "calls.opscope"
+    with tracing.record(path):
+        assert nn.Module.__call__ is not original
+        assert not nn.modules.module._has_any_global_hook()
+        model(x)
+        worker = threading.Thread(target=lambda: seen_in_thread.append(model(x)))
+        worker.start()
+        worker.join()
+    assert nn.Module.__call__ is original
+    assert torch.equal(seen_in_thread[0], model(x))
+    trace = tracing.load(path)
+    assert [(c.path, c.call_index) for c in trace.module_calls] == [("", 1), ("0", 1), ("1", 1)]
+    assert len(trace.ops) == 2
+
+
+def test_dynamo_imported_during_a_recording_keeps_the_real_module_call(tmp_path: Path) -> None:
+    """``torch.compile`` first used inside a record block: dynamo remembers
+    ``nn.Module.__call__`` when imported, and must not keep the recording's wrapper; no
+    warning about global hooks either."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys, warnings
+        import torch
+        import tracing
+        assert "torch._dynamo" not in sys.modules
+        warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:
+            with tracing.record({str(tmp_path / "compiled.opscope")!r}):
+                model = torch.compile(torch.nn.Linear(2, 2), backend="eager")
+                model(torch.ones(1, 2))
+        import torch._dynamo.utils as utils
+        assert utils.unpatched_nn_module_call is torch.nn.Module.__call__
+        assert not [w for w in caught if "global hooks" in str(w.message)], caught
+        print("ok")
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

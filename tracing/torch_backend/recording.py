@@ -83,6 +83,8 @@ class TorchRecording:
         self._keeps_values = recorder.keeps_values
         self._defer = recorder.defers_summaries
         """Small outputs are copied and summarised later, many at once (no values stored)."""
+        self._lean = recorder.defers_summaries
+        """Common ops take ``_record_lean`` (only when no values are stored)."""
         self._nonfinite_rule = recorder.values is not False
         """Whether the first NaN/Inf op must keep its values (only when values are stored)."""
         self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
@@ -167,7 +169,9 @@ class TorchRecording:
             raise
         duration = _now() - start
         self.depth -= 1
-        if before is not None:
+        if before is not None and (
+            not self._lean or kind != "op" or not self._record_lean(info, before, out, duration)
+        ):
             self._after(info, kind, before, out, duration, None)
         return out
 
@@ -248,6 +252,48 @@ class TorchRecording:
             found = (self._stacks.site(frame), self._sites.runner(frame), code)
             self._site_cache[key] = found
         return found[0], found[1]
+
+    def _record_lean(self, info: OpInfo, before: tuple, out: Any, duration: int) -> bool:
+        """Record the common op in one pass: one fresh, small float output summarised later,
+        inputs not written. Returns False, having changed nothing, for any other op (the
+        general path ``_after`` then records it)."""
+        tensors, attrs, has_out, location, _run = before
+        if has_out or type(out) is not _Tensor or info.uninitialized or info.value_read:
+            return False
+        for item in tensors:
+            version = item[3]
+            if version is None or item[0] is out or item[0]._version != version:
+                return False
+        graph = self.graph
+        disabled = _DisableTorchFunction()
+        disabled.__enter__()
+        try:
+            if graph.uninitialized and graph.is_uninitialized(out):
+                return False  # a view of ``torch.empty`` memory
+            pending = _pending_summary(out)
+            if pending is None:
+                return False
+            writes = graph.writes
+            dtype_names = _dtype_names
+            inputs = []
+            for slot, (t, name, producer, _version) in enumerate(tensors):
+                shape = tuple(t.shape)
+                dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
+                inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
+                if writes:
+                    writer = graph.later_writer(t, producer)
+                    if writer is not None:
+                        inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+            recorder = self.recorder
+            seq = recorder.op_count
+            graph.produced(out, (f"op:{seq}", 0, seq), False)
+            recorder.add_pending_op(info.name, "torch", tuple(inputs), pending, duration,
+                                    tuple(attrs), location)  # fmt: skip
+        except Exception as error:
+            self.internal_error(error)
+        finally:
+            disabled.__exit__(None, None, None)
+        return True
 
     def _after(
         self,
