@@ -89,7 +89,7 @@ class ModuleScope:
         """Open module calls: (module, call id, region opened by the call)."""
         self.region: Region | None = None
         self.in_compiled = False
-        """True inside a compiled module: the hooks then do nothing (kept trivially traceable)."""
+        """True inside a compiled module: module calls then pass straight through."""
         self._original: Any = None
         """``nn.Module.__call__`` before the recording wrapped it (None when not wrapped)."""
         self._wrapper: Any = None

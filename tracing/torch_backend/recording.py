@@ -82,9 +82,8 @@ class TorchRecording:
         self._producers = self.graph.producers.data
         self._keeps_values = recorder.keeps_values
         self._defer = recorder.defers_summaries
-        """Small outputs are copied and summarised later, many at once (no values stored)."""
-        self._lean = recorder.defers_summaries
-        """Common ops take ``_record_lean`` (only when no values are stored)."""
+        """Small outputs are copied and summarised later, many at once (no values stored); the
+        common op is then recorded in one pass (``_record_lean``)."""
         self._nonfinite_rule = recorder.values is not False
         """Whether the first NaN/Inf op must keep its values (only when values are stored)."""
         self._summaries: WeakIdMap[tuple[int, int, TensorSummary]] = WeakIdMap()
@@ -170,7 +169,7 @@ class TorchRecording:
         duration = _now() - start
         self.depth -= 1
         if before is not None and (
-            not self._lean or kind != "op" or not self._record_lean(info, before, out, duration)
+            not self._defer or kind != "op" or not self._record_lean(info, before, out, duration)
         ):
             self._after(info, kind, before, out, duration, None)
         return out
@@ -268,29 +267,33 @@ class TorchRecording:
         disabled = _DisableTorchFunction()
         disabled.__enter__()
         try:
-            if graph.uninitialized and graph.is_uninitialized(out):
-                return False  # a view of ``torch.empty`` memory
-            pending = _pending_summary(out)
-            if pending is None:
+            try:  # nothing is changed until the op is known to fit
+                if graph.uninitialized and graph.is_uninitialized(out):
+                    return False  # a view of ``torch.empty`` memory
+                pending = _pending_summary(out)
+                if pending is None:
+                    return False
+                writes = graph.writes
+                dtype_names = _dtype_names
+                inputs = []
+                for slot, (t, name, producer, _version) in enumerate(tensors):
+                    shape = tuple(t.shape)
+                    dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
+                    inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
+                    if writes:
+                        writer = graph.later_writer(t, producer)
+                        if writer is not None:
+                            inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+            except Exception:  # an unusual tensor (nested, sparse...): the general path
                 return False
-            writes = graph.writes
-            dtype_names = _dtype_names
-            inputs = []
-            for slot, (t, name, producer, _version) in enumerate(tensors):
-                shape = tuple(t.shape)
-                dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
-                inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
-                if writes:
-                    writer = graph.later_writer(t, producer)
-                    if writer is not None:
-                        inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
-            recorder = self.recorder
-            seq = recorder.op_count
-            graph.produced(out, (f"op:{seq}", 0, seq), False)
-            recorder.add_pending_op(info.name, "torch", tuple(inputs), pending, duration,
-                                    tuple(attrs), location)  # fmt: skip
-        except Exception as error:
-            self.internal_error(error)
+            try:
+                recorder = self.recorder
+                seq = recorder.op_count
+                graph.produced(out, (f"op:{seq}", 0, seq), False)
+                recorder.add_pending_op(info.name, "torch", tuple(inputs), pending, duration,
+                                        tuple(attrs), location)  # fmt: skip
+            except Exception as error:
+                self.internal_error(error)
         finally:
             disabled.__exit__(None, None, None)
         return True
