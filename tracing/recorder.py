@@ -15,7 +15,7 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 
 from tracing import backends, schema
@@ -175,6 +175,8 @@ class Recorder:
         """The unresolved summaries of the queued ops."""
         self._shape_text: dict[tuple[int, ...], str] = {}
         self._queue_lock = threading.Lock()
+        self._stale_checks: list[Callable[[], None]] = []
+        """Backends' own queues, flushed by the writer thread too (``add_stale_check``)."""
 
     # -- context manager ---
 
@@ -362,6 +364,7 @@ class Recorder:
         location: Location | None = None,
         values: dict[int, bytes] | None = None,
         input_values: dict[int, bytes] | None = None,
+        thread: int | None = None,
     ) -> int:
         """Record one executed op and return its seq.
 
@@ -369,7 +372,9 @@ class Recorder:
         indexes to payload bytes (the outputs' summaries must say ``has_value=True``).
         ``input_values`` maps input slots to payloads; it is only used for the first op with a
         NaN/Inf output under a value budget, to restore its inputs' values if they were evicted
-        (see ``keep_for_nonfinite``).
+        (see ``keep_for_nonfinite``). ``thread`` is the ident of the thread that ran the op
+        (default: the calling thread; a backend replaying queued ops from another thread says
+        which thread they ran on).
 
         An output may be a ``PendingSummary`` (``tracing.batch_summaries``) when
         ``defers_summaries`` is true: the op then
@@ -394,7 +399,7 @@ class Recorder:
         # does not track): the garbage collector then stops tracking them after one pass.
         rest = (op_type, framework, tuple(inputs), tuple(outputs), tuple(mutates),
                 duration_ns, error, kind, tuple(attrs), graph_id, location, scope,
-                _get_ident())  # fmt: skip
+                _get_ident() if thread is None else thread)  # fmt: skip
         with self._queue_lock:  # seqs are taken in the order ops are queued, whatever the thread
             seq = self.op_count
             self.op_count = seq + 1
@@ -459,10 +464,17 @@ class Recorder:
         with self._queue_lock:
             self._flush_queue()
 
+    def add_stale_check(self, check: Callable[[], None]) -> None:
+        """Have the writer thread call ``check`` every ``FLUSH_SECONDS`` (a backend flushing
+        its own queue of events that waited too long; it must never block)."""
+        self._stale_checks.append(check)
+
     def _flush_stale(self) -> None:
         """Called by the writer thread every ``FLUSH_SECONDS``: pending ops of a program that
         stopped issuing ops (a long computation, a sleep) still reach the file within a second.
         """
+        for check in self._stale_checks:
+            check()
         if not self._queue or _monotonic() - self._queue_since < PENDING_SECONDS:
             return
         if not self._queue_lock.acquire(blocking=False):
@@ -604,9 +616,12 @@ class Recorder:
                 self.writer.put_blob(producer, out_index, payload)
                 budget.add_pinned(producer, out_index, len(payload))
 
-    def enter_module(self, path: str, type_name: str, framework: str) -> int:
-        """A module call begins; returns its call id (-1 when called from another thread)."""
-        if threading.get_ident() != self.owner_thread:
+    def enter_module(
+        self, path: str, type_name: str, framework: str, *, thread: int | None = None
+    ) -> int:
+        """A module call begins; returns its call id (-1 when the call runs on another thread
+        than the recording's; ``thread`` as in ``add_op``)."""
+        if (_get_ident() if thread is None else thread) != self.owner_thread:
             return -1
         call_index = self._call_counts.get(path, 0) + 1
         self._call_counts[path] = call_index

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -187,3 +188,67 @@ def test_batched_float32_summaries_match_the_reference_summary():
         reference = summarize_array(array)
         assert (fast.shape, fast.dtype, fast.device) == (array.shape, "float32", "cpu")
         assert_same_statistics(fast, reference)
+
+
+def test_ops_reach_the_file_while_the_program_pauses(tmp_path):
+    """A few ops and a layer call, then a long pause without TensorFlow ops: the writer thread
+    replays the queue, on the recording thread's behalf."""
+    path = tmp_path / "pause.opscope"
+    layer = tf.keras.layers.Dense(3)
+    x = tf.ones((2, 4))
+    with tracing.record(path, frameworks=("tensorflow",)):
+        y = tf.tanh(layer(x))
+        time.sleep(1.2)
+        live = tracing.load(path)
+        seen = [(op.op_type, op.module_path, op.thread_id) for op in live.ops]
+        calls = [(call.path, call.type_name) for call in live.module_calls]
+        live.close()
+    final = tracing.load(path)
+    assert len(seen) == len(final.ops) > 1
+    assert seen == [(op.op_type, op.module_path, op.thread_id) for op in final.ops]
+    assert seen[-1][0] == "Tanh"
+    assert {thread for _, _, thread in seen} == {threading.get_ident()}
+    assert (
+        calls
+        == [(call.path, call.type_name) for call in final.module_calls]
+        == [(layer.name, "Dense")]
+    )
+    np.testing.assert_allclose(final.ops[-1].outputs[0].max, float(tf.reduce_max(y)), rtol=1e-6)
+
+
+PAUSED_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r})
+    import tensorflow as tf
+    import tracing
+    with tracing.record({path!r}, frameworks=("tensorflow",)):
+        x = tf.ones((4, 4))
+        for _ in range(10):  # fewer events than a batch
+            x = tf.tanh(x * 1.5)
+        print("ready", flush=True)
+        time.sleep(600)  # killed here
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_recording_killed_during_a_pause_keeps_the_ops_before_it(tmp_path):
+    import os
+    import signal
+
+    path = tmp_path / "paused.opscope"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SCRIPT.format(root=str(ROOT), path=str(path))],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.5)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    trace = tracing.load(path)
+    assert not trace.meta.complete
+    assert [op.op_type for op in trace.ops if op.op_type == "Tanh"] == ["Tanh"] * 10
+    assert trace.ops[-1].outputs[0].min is not None

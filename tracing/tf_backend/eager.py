@@ -110,7 +110,8 @@ class EagerOps:
             return None
         self._busy = True
         try:
-            self._record(op_type, inputs, attrs, outputs)
+            with self.queue.lock:  # numbered and queued without a replay in between
+                self._record(op_type, inputs, attrs, outputs)
         except Exception as exc:  # a recorder bug must not break the traced program
             self._fail(exc)
         finally:

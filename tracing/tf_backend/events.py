@@ -15,11 +15,18 @@ The queue is replayed when it holds ``MAX_EVENTS`` events or ``MAX_ELEMENTS`` qu
 elements (so large tensors are not kept alive for long), when the recording stops, and after
 every event when another backend may write ops into the same timeline (``deferred`` is False:
 the torch backend numbers its ops as they run, so queued TensorFlow ops would lose their place).
+When no values are stored, the trace writer's thread also replays a queue whose oldest event
+has waited ``PENDING_SECONDS`` (``replay_stale``), so ops issued just before a long pause without
+TensorFlow ops (a sleep, a long Python computation) reach the file within a second and survive
+a SIGKILL. ``lock`` makes a replay and the op callback's numbering (``next_seq``) atomic with
+respect to each other. (With values, a replay may wait for the writer to drain payloads, so only
+the recording thread replays.)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +71,12 @@ class EventQueue:
         """Whether queued ops keep their input tensors (for ``add_op``'s ``input_values``)."""
         self.on_error: Any = None
         """Called with the exception when a replay fails (the capture then stops)."""
+        self.lock = threading.RLock()
+        """Held while events are numbered and queued, and while they are replayed."""
+        self._thread = recorder.owner_thread
+        """The thread whose events are queued (replays may run on the writer's thread)."""
+        if not self._any_values:
+            recorder.add_stale_check(self.replay_stale)
 
     @property
     def next_seq(self) -> int:
@@ -105,39 +118,55 @@ class EventQueue:
 
     def _queue(self, event: tuple) -> None:
         """Append ``event``; replay the queue when it is full, too big or too old."""
-        events = self._events
-        now = _monotonic()
-        if not events:
-            self._since = now
-        events.append(event)
-        if (
-            not self.deferred
-            or len(events) >= MAX_EVENTS
-            or self.queued_elements >= MAX_ELEMENTS
-            or now - self._since >= PENDING_SECONDS
-        ):
-            self.replay()
+        with self.lock:
+            events = self._events
+            now = _monotonic()
+            if not events:
+                self._since = now
+            events.append(event)
+            if (
+                not self.deferred
+                or len(events) >= MAX_EVENTS
+                or self.queued_elements >= MAX_ELEMENTS
+                or now - self._since >= PENDING_SECONDS
+            ):
+                self.replay()
 
     def replay(self) -> None:
         """Make every queued recorder call now, in order; never raises into the program."""
-        events = self._events
-        if not events:
+        with self.lock:
+            events = self._events
+            if not events:
+                return
+            self._events = []
+            self.queued_ops = 0
+            self.queued_elements = 0
+            try:
+                self._replay(events)
+            except Exception as exc:  # a recorder bug must not break the traced program
+                if self.on_error is None:
+                    raise
+                self.on_error(exc)
+
+    def replay_stale(self) -> None:
+        """Replay the queue if its oldest event has waited ``PENDING_SECONDS`` (the writer
+        thread calls this; it never waits for the recording thread)."""
+        if not self._events or _monotonic() - self._since < PENDING_SECONDS:
             return
-        self._events = []
-        self.queued_ops = 0
-        self.queued_elements = 0
+        if not self.lock.acquire(blocking=False):
+            return  # the recording thread is queueing or replaying right now
         try:
-            self._replay(events)
-        except Exception as exc:  # a recorder bug must not break the traced program
-            if self.on_error is None:
-                raise
-            self.on_error(exc)
+            if self._events and _monotonic() - self._since >= PENDING_SECONDS:
+                self.replay()
+        finally:
+            self.lock.release()
 
     def discard(self) -> None:
         """Drop the queue (after an internal error)."""
-        self._events = []
-        self.queued_ops = 0
-        self.queued_elements = 0
+        with self.lock:
+            self._events = []
+            self.queued_ops = 0
+            self.queued_elements = 0
 
     def _replay(self, events: list[tuple]) -> None:
         recorder = self._recorder
@@ -158,7 +187,9 @@ class EventQueue:
                 self._emit_op(event, summaries[position : position + count])
                 position += count
             elif tag == ENTER:
-                call_ids[event[3]] = recorder.enter_module(event[1], event[2], "tensorflow")
+                call_ids[event[3]] = recorder.enter_module(
+                    event[1], event[2], "tensorflow", thread=self._thread
+                )
             elif tag == EXIT:
                 recorder.exit_module(call_ids.pop(event[1], -1))
             else:
@@ -198,6 +229,7 @@ class EventQueue:
             graph_id=graph_id,
             values=values,
             input_values=input_values,
+            thread=self._thread,
         )
 
     def _input_values(self, inputs: Any, rows: list[tuple]) -> dict[int, bytes]:
