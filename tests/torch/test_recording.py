@@ -482,12 +482,16 @@ def test_module_calls_are_seen_without_global_hooks(tmp_path: Path) -> None:
     with tracing.record(path):
         assert nn.Module.__call__ is not original
         assert not nn.modules.module._has_any_global_hook()
+        kept = nn.Module.__call__  # as a library that remembers __call__ at import would
         model(x)
         worker = threading.Thread(target=lambda: seen_in_thread.append(model(x)))
         worker.start()
         worker.join()
     assert nn.Module.__call__ is original
     assert torch.equal(seen_in_thread[0], model(x))
+    assert torch.equal(kept(model, x), model(x))  # passes through, records nothing
+    held = [cell.cell_contents for cell in kept.__closure__]
+    assert [None] in held and not any(hasattr(value, "recording") for value in held)
     trace = tracing.load(path)
     assert [(c.path, c.call_index) for c in trace.module_calls] == [("", 1), ("0", 1), ("1", 1)]
     assert len(trace.ops) == 2

@@ -93,49 +93,54 @@ class ModuleScope:
         self._original: Any = None
         """``nn.Module.__call__`` before the recording wrapped it (None when not wrapped)."""
         self._wrapper: Any = None
+        self._active: list[ModuleScope | None] = [None]
 
     # -- install ---
 
     def install(self) -> None:
         """Wrap ``nn.Module.__call__`` so that module calls on the recording thread are seen."""
         original = nn.Module.__call__
-        recording = self.recording
-        owner = recording.owner
-        enter = self._enter
-        leave = self._leave
+        owner = self.recording.owner
+        active: list[ModuleScope | None] = [self]
+        """The wrapper's only link to the recording, cut by ``remove``: a wrapper that someone
+        kept (a library that remembered ``nn.Module.__call__`` meanwhile) then passes every call
+        through and keeps nothing of the recording alive."""
 
         def __call__(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
+            scope = active[0]
             if (
-                _is_compiling()  # dynamo traces this line to the plain call
-                or self.in_compiled
-                or recording.depth
+                scope is None
+                or _is_compiling()  # dynamo traces this line to the plain call
+                or scope.in_compiled
+                or scope.recording.depth
                 or _get_ident() != owner
-                or self._original is None
             ):
                 return original(module, *args, **kwargs)
-            entry = enter(module, args, kwargs)
+            entry = scope._enter(module, args, kwargs)
             try:
                 output = original(module, *args, **kwargs)
             except BaseException:
-                leave(module, entry, args, None)
+                scope._leave(module, entry, args, None)
                 raise
-            leave(module, entry, args, output)
+            scope._leave(module, entry, args, output)
             return output
 
         __call__.__qualname__ = "Module.__call__"
         self._original = original
         self._wrapper = __call__
+        self._active = active
         nn.Module.__call__ = __call__
 
     def remove(self) -> None:
         """Restore ``nn.Module.__call__`` and close any region left open (a forward that never
         returned)."""
         original, wrapper = self._original, self._wrapper
-        self._original = None  # a wrapper kept by someone else now passes calls through
+        self._active[0] = None
         if original is not None:
             if nn.Module.__call__ is wrapper:
                 nn.Module.__call__ = original
             _unpatch_dynamo(wrapper, original)
+        self._original = self._wrapper = None
         while self.stack:
             _module, _call_id, region = self.stack.pop()
             if region is not None:
@@ -147,7 +152,6 @@ class ModuleScope:
         self._described.clear()
         self.stack.clear()
         self.region = None
-        self._wrapper = None
 
     # -- module calls ---
 
