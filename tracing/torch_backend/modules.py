@@ -120,9 +120,9 @@ class ModuleScope:
             try:
                 output = original(module, *args, **kwargs)
             except BaseException:
-                scope._leave(module, entry, args, None)
+                scope._leave(entry, args, None)
                 raise
-            scope._leave(module, entry, args, output)
+            scope._leave(entry, args, output)
             return output
 
         __call__.__qualname__ = "Module.__call__"
@@ -178,7 +178,7 @@ class ModuleScope:
             self.recording.internal_error(exc)
             return None
 
-    def _leave(self, module: nn.Module, entry: tuple | None, args: tuple, output: Any) -> None:
+    def _leave(self, entry: tuple | None, args: tuple, output: Any) -> None:
         """The module call of ``entry`` returned ``output`` (None after an exception)."""
         if entry is None:
             return
