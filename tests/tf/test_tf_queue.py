@@ -18,6 +18,7 @@ import tensorflow as tf
 
 import tracing
 import tracing.tf_backend
+from tests.killed_runs import killed_when_done
 from tests.tf import programs
 from tests.tf.summary_checks import assert_same_statistics
 from tracing.summaries import summarize_array
@@ -234,20 +235,9 @@ PAUSED_SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_a_recording_killed_during_a_pause_keeps_the_ops_before_it(tmp_path):
-    import os
-    import signal
-
     path = tmp_path / "paused.opscope"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_SCRIPT.format(root=str(ROOT), path=str(path))],
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout.readline().strip() == b"ready"
+    with killed_when_done(PAUSED_SCRIPT.format(root=str(ROOT), path=str(path))):
         time.sleep(1.5)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
     trace = tracing.load(path)
     assert not trace.meta.complete
     assert [op.op_type for op in trace.ops if op.op_type == "Tanh"] == ["Tanh"] * 10

@@ -3,9 +3,6 @@ order, nothing lost when the program stops issuing ops or is killed."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -20,6 +17,7 @@ import torch
 from torch import nn
 
 import tracing
+from tests.killed_runs import killed_when_done
 from tracing.recorder import PENDING_OPS
 from tracing.summaries import summarize_array
 
@@ -150,21 +148,12 @@ KILLED_SCRIPT = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_a_killed_recording_keeps_the_ops_of_more_than_a_second_ago(tmp_path: Path) -> None:
     path = tmp_path / "killed.opscope"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_SCRIPT.format(root=str(ROOT), path=str(path))],
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert proc.stdout.readline().strip() == b"ready"
+    with killed_when_done(KILLED_SCRIPT.format(root=str(ROOT), path=str(path))):
         time.sleep(1.0)
         live = tracing.load(path)
         count = len(live.ops)
         live.close()
         time.sleep(1.2)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
     trace = tracing.load(path)
     assert not trace.meta.complete
     assert len(trace.ops) >= count > 4000

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -14,6 +11,7 @@ import numpy as np
 import pytest
 
 import tracing
+from tests.killed_runs import killed_when_done
 from tracing.model import TensorSummary
 from tracing.recorder import Recorder
 
@@ -210,21 +208,13 @@ KILLED_SCRIPT = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_trace_of_a_killed_recording_opens_with_what_it_had(tmp_path):
     path = tmp_path / "killed.opscope"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_SCRIPT.format(root=str(ROOT), path=str(path))],
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout.readline().strip() == b"ready"
+    with killed_when_done(KILLED_SCRIPT.format(root=str(ROOT), path=str(path))):
         time.sleep(1.5)
         # While it runs, a reader sees a consistent prefix (a trace still being written).
         live = tracing.load(path)
         recorded_a_second_ago = len(live.ops)
         live.close()
         time.sleep(1.2)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
     trace = tracing.load(path)
     assert not trace.meta.complete
     assert len(trace.ops) >= recorded_a_second_ago > 500

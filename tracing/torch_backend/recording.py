@@ -273,17 +273,7 @@ class TorchRecording:
                 pending = _pending_summary(out)
                 if pending is None:
                     return False
-                writes = graph.writes
-                dtype_names = _dtype_names
-                inputs = []
-                for slot, (t, name, producer, _version) in enumerate(tensors):
-                    shape = tuple(t.shape)
-                    dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
-                    inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
-                    if writes:
-                        writer = graph.later_writer(t, producer)
-                        if writer is not None:
-                            inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+                inputs = self._input_rows(tensors)
             except Exception:  # an unusual tensor (nested, sparse...): the general path
                 return False
             try:
@@ -368,23 +358,10 @@ class TorchRecording:
     def _inputs(self, info: OpInfo, tensors: list) -> tuple[list, list[int], list[_Tensor]]:
         """Input rows (with a ``write`` edge after an in-place write since the producer), the
         slots the op wrote in place and the tensors it wrote."""
-        graph = self.graph
-        writes = graph.writes
-        inputs = []
+        inputs = self._input_rows(tensors)
         mutates: list[int] = []
         mutated: list[_Tensor] = []
-        dtype_names = _dtype_names
-        for slot, (t, name, producer, version) in enumerate(tensors):
-            try:
-                shape = tuple(t.shape)
-            except Exception:  # layouts without a shape (nested tensors)
-                shape = ()
-            dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
-            inputs.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
-            if writes:
-                writer = graph.later_writer(t, producer)
-                if writer is not None:
-                    inputs.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+        for slot, (t, name, _producer, version) in enumerate(tensors):
             if version is None:
                 changed = _writes_by_name(info, slot, name)
             else:
@@ -393,6 +370,26 @@ class TorchRecording:
                 mutated.append(t)
                 mutates.append(slot)
         return inputs, mutates, mutated
+
+    def _input_rows(self, tensors: list) -> list[tuple]:
+        """One ``data`` row per input, plus a ``write`` row after an in-place write into its
+        memory since its producer made it."""
+        graph = self.graph
+        writes = graph.writes
+        dtype_names = _dtype_names
+        rows = []
+        for slot, (t, name, producer, _version) in enumerate(tensors):
+            try:
+                shape = tuple(t.shape)
+            except Exception:  # layouts without a shape (nested tensors)
+                shape = ()
+            dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
+            rows.append((slot, name, producer[0], producer[1], shape, dtype, "data"))
+            if writes:
+                writer = graph.later_writer(t, producer)
+                if writer is not None:
+                    rows.append((slot, name, writer[0], writer[1], shape, dtype, "write"))
+        return rows
 
     def _outputs(
         self,
