@@ -401,25 +401,34 @@ class Recorder:
                 duration_ns, error, kind, tuple(attrs), graph_id, location, scope,
                 _get_ident() if thread is None else thread)  # fmt: skip
         with self._queue_lock:  # seqs are taken in the order ops are queued, whatever the thread
-            seq = self.op_count
-            self.op_count = seq + 1
-            op = (seq, *rest)
             queue = self._queue
             if pending:
-                self._pending.extend(out for out in op[4] if type(out) is tuple)
-            elif not queue or values or input_values:
-                if queue:
-                    self._flush_queue()
-                rows = _Rows()
-                self._emit(op, values, input_values, rows, None)
-                rows.put(self.writer)
-                return seq
-            if not queue:
-                self._queue_since = _monotonic()
-                self._module_rows = _Rows()  # module events wait with the ops (fewer objects)
-            queue.append(op)
-            if len(queue) >= PENDING_OPS or _monotonic() - self._queue_since >= PENDING_SECONDS:
+                return self._enqueue(rest, [out for out in rest[3] if type(out) is tuple])
+            if queue and not values and not input_values:
+                return self._enqueue(rest, ())  # behind ops that wait: keep seq order
+            if queue:
                 self._flush_queue()
+            seq = self.op_count
+            self.op_count = seq + 1
+            rows = _Rows()
+            self._emit((seq, *rest), values, input_values, rows, None)
+            rows.put(self.writer)
+            return seq
+
+    def _enqueue(self, rest: tuple, pending: Sequence[PendingSummary]) -> int:
+        """Give the op ``rest`` (``add_op``'s tuple without the seq) its seq and queue it with
+        its ``pending`` summaries; write the queue when it is full or old (caller holds
+        ``_queue_lock``)."""
+        seq = self.op_count
+        self.op_count = seq + 1
+        queue = self._queue
+        self._pending.extend(pending)
+        if not queue:
+            self._queue_since = _monotonic()
+            self._module_rows = _Rows()  # module events wait with the ops (fewer objects)
+        queue.append((seq, *rest))
+        if len(queue) >= PENDING_OPS or _monotonic() - self._queue_since >= PENDING_SECONDS:
+            self._flush_queue()
         return seq
 
     def add_pending_op(
@@ -439,17 +448,7 @@ class Recorder:
               location, stack[-1] if stack else _TOP_LEVEL, _get_ident())  # fmt: skip
         self._frameworks_used.add(framework)
         with self._queue_lock:
-            seq = self.op_count
-            self.op_count = seq + 1
-            queue = self._queue
-            self._pending.append(output)
-            if not queue:
-                self._queue_since = _monotonic()
-                self._module_rows = _Rows()
-            queue.append((seq, *op))
-            if len(queue) >= PENDING_OPS or _monotonic() - self._queue_since >= PENDING_SECONDS:
-                self._flush_queue()
-        return seq
+            return self._enqueue(op, (output,))
 
     @property
     def defers_summaries(self) -> bool:
