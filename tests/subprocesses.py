@@ -1,4 +1,4 @@
-"""Run a recording script in a child process and SIGKILL it: the crash tests' shared part."""
+"""Python code run in a fresh interpreter: checks that need a clean process, and crash tests."""
 
 from __future__ import annotations
 
@@ -29,3 +29,19 @@ def killed_when_done(script: str) -> Iterator[subprocess.Popen]:
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def assert_prints_ok(
+    code: str, *, cwd: Path = ROOT, timeout: float = 300, env: dict[str, str] | None = None
+) -> None:
+    """Run ``code`` in a fresh interpreter (``PYTHONPATH`` = the repo, plus ``env``) and require
+    that it exits 0 having printed exactly ``ok``."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

@@ -17,6 +17,7 @@ from tensorflow.python.eager import context, execute
 from tensorflow.python.framework import op_callbacks
 
 import tracing
+from tests.subprocesses import assert_prints_ok
 from tests.tf import programs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,15 +89,7 @@ def test_recording_without_tensorflow_works_and_never_imports_it(tmp_path):
         "assert 'tracing.tf_backend' not in sys.modules and 'keras' not in sys.modules\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    assert_prints_ok(code, timeout=120)
 
 
 def test_keras_imported_after_tensorflow_inside_the_block_gives_layer_modules(tmp_path):
@@ -115,15 +108,7 @@ def test_keras_imported_after_tensorflow_inside_the_block_gives_layer_modules(tm
         "    keras.__file__.rsplit('/', 1)[0])\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    assert_prints_ok(code, cwd=tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
 def test_opscope_record_runs_a_tensorflow_script(tmp_path):

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import tracing
 import tracing.tf_backend
-from tests.killed_runs import killed_when_done
+from tests.subprocesses import killed_when_done
 from tests.tf import programs
 from tests.tf.summary_checks import assert_same_statistics
 from tracing.summaries import summarize_array

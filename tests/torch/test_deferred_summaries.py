@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 import tracing
-from tests.killed_runs import killed_when_done
+from tests.subprocesses import killed_when_done
 from tracing.recorder import PENDING_OPS
 from tracing.summaries import summarize_array
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import tracing
+from tests.subprocesses import assert_prints_ok
 from tests.torch.helpers import installed_state
 
 HERE = Path(__file__).resolve()
@@ -501,8 +502,6 @@ def test_dynamo_imported_during_a_recording_keeps_the_real_module_call(tmp_path:
     """``torch.compile`` first used inside a record block: dynamo remembers
     ``nn.Module.__call__`` when imported, and must not keep the recording's wrapper; no
     warning about global hooks either."""
-    import subprocess
-    import sys
     import textwrap
 
     script = textwrap.dedent(
@@ -522,8 +521,4 @@ def test_dynamo_imported_during_a_recording_keeps_the_real_module_call(tmp_path:
         print("ok")
         """
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+    assert_prints_ok(script, timeout=600)

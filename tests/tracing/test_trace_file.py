@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tracing
-from tests.killed_runs import killed_when_done
+from tests.subprocesses import killed_when_done
 from tracing.model import TensorSummary
 from tracing.recorder import Recorder
 
