@@ -62,6 +62,12 @@ def test_torch_compile_module_runs_its_compiled_code_and_is_marked_opaque(
     assert after.inputs[0].source == opaque[0].node_id
 
 
+def test_torch_compile_function_is_compiled_as_without_recording(tmp_path: Path) -> None:
+    """Dynamo must not trace into the recorder when a compiled function is first called in the
+    block: that broke its graph into eager pieces and changed the output bits."""
+    _check_faithful(zoo.SLOW_ZOO["torch_compile_function"], tmp_path)
+
+
 def test_transformer_fast_path_still_runs_its_fused_kernel(tmp_path: Path) -> None:
     trace = _check_faithful(zoo.ZOO["transformer_eval_fast_path"], tmp_path)
     fused = [op for op in trace.ops if "_transformer_encoder_layer_fwd" in op.op_type]
@@ -101,3 +107,32 @@ def test_autocast_records_bfloat16_outputs(tmp_path: Path) -> None:
     conv = next(op for op in trace.ops if op.op_type == "torch.nn.functional.conv2d")
     assert conv.outputs[0].dtype == "bfloat16"
     assert conv.outputs[0].min is not None and conv.outputs[0].nan_count == 0
+
+
+@pytest.mark.parametrize("values", [False, True])
+def test_recorded_tensors_stay_resizable(values: bool, tmp_path: Path) -> None:
+    """Reading a tensor for its summary or value must not mark its memory as never resizable
+    (``Tensor.numpy()`` does): the program may ``resize_`` it later, in the block or after."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 4)
+    x = torch.zeros(2, 4)
+    half = torch.randn(8).half()
+    out = torch.empty(0)
+    with tracing.record(tmp_path / "r.opscope", values=values):
+        y = model(x)
+        counts = torch.arange(6) + 1
+        scaled = half * 2
+        view = torch.randn(4, 4).t() * 1
+        torch.add(torch.ones(3), 1, out=out)  # PyTorch resizes an empty out= buffer
+        out.resize_(0)  # and the program reuses it, as PyTorch's warning advises
+        torch.mul(torch.ones(5), 2, out=out)
+    assert out.tolist() == [2.0] * 5
+    tensors = [x, y, counts, scaled, view, half, model.weight, model.bias]
+    for t in tensors:
+        storage = t.detach()
+        storage.resize_(t.numel() + 7)  # raises "storage that is not resizable" otherwise
+    trace = tracing.load(tmp_path / "r.opscope")
+    linear = next(op for op in trace.ops if op.op_type == "torch.nn.functional.linear")
+    assert linear.outputs[0].min is not None
+    if values:
+        assert trace.value(linear.seq, 0).shape == (2, 4)

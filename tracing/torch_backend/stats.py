@@ -15,14 +15,16 @@ pass.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import sys
 
 import numpy as np
 import torch
 
 from tracing.batch_summaries import PendingSummary
 from tracing.model import TensorSummary
-from tracing.payloads import encode, itemsize
+from tracing.payloads import itemsize
 
 DEFER_NUMEL = 4095
 """CPU float tensors up to this many elements can be summarised later from a copy
@@ -52,6 +54,29 @@ _RAW_VIEWS = {
     "float8_e5m2": torch.uint8,
 }
 
+_NUMPY_DTYPES: dict[torch.dtype, type] = {
+    torch.float32: np.float32,
+    torch.float64: np.float64,
+    torch.float16: np.float16,
+    torch.int8: np.int8,
+    torch.int16: np.int16,
+    torch.int32: np.int32,
+    torch.int64: np.int64,
+    torch.uint8: np.uint8,
+    torch.bool: np.bool_,
+    torch.complex64: np.complex64,
+    torch.complex128: np.complex128,
+    **{
+        getattr(torch, name): getattr(np, name)
+        for name in ("uint16", "uint32", "uint64")
+        if hasattr(torch, name)
+    },
+}
+"""Element types that ``host_bytes`` / ``host_copy`` read, and their numpy equivalents."""
+
+_BIG_ENDIAN = sys.byteorder == "big"
+_string_at = ctypes.string_at
+_frombuffer = np.frombuffer
 _min = np.minimum.reduce
 _max = np.maximum.reduce
 _add = np.add.reduce
@@ -125,10 +150,47 @@ def pending_summary(t: torch.Tensor) -> PendingSummary | None:
     if n == 0 or n > DEFER_NUMEL:
         return None
     try:
-        data = (t.detach() if t.requires_grad else t).numpy().copy()
-    except Exception:  # negative bit, sparse layout, tensor subclasses...: summarise now
+        data = host_copy(t)
+    except Exception:  # sparse layout, tensors without storage...: summarise now
         return None
-    return (data, data.shape, _dtype_names.get(dtype) or dtype_name(dtype), "cpu")
+    if data is None:
+        return None
+    return (data, tuple(t.shape), _dtype_names.get(dtype) or dtype_name(dtype), "cpu")
+
+
+def host_bytes(t: torch.Tensor) -> bytes | None:
+    """A copy of a CPU tensor's elements as bytes (C order, the machine's byte order), or None
+    for tensors without memory of their own (fake, functional, wrapper subclasses).
+
+    Never ``Tensor.numpy()`` on the program's tensors: it marks their storage as never
+    resizable again, so a later ``resize_`` (or an ``out=`` into a too-small buffer) would fail
+    in the program, even after the recording. The bytes are read straight from the tensor's
+    memory instead (``ctypes.string_at``, one copy), after ``contiguous()`` / resolving a
+    negative or conjugate bit where needed (those make a private copy first).
+    """
+    if t.is_neg() or t.is_conj():
+        t = t.resolve_neg().resolve_conj()
+    if not t.is_contiguous():
+        t = t.contiguous()
+    n = t.numel()
+    if n == 0:
+        return b""
+    ptr = t.data_ptr()
+    if not ptr:
+        return None
+    return _string_at(ptr, n * t.element_size())
+
+
+def host_copy(t: torch.Tensor) -> np.ndarray | None:
+    """A private, read-only, flat numpy copy of a CPU tensor's elements (see ``host_bytes``),
+    or None when its element type has no numpy equivalent or it has no memory of its own."""
+    np_dtype = _NUMPY_DTYPES.get(t.dtype)
+    if np_dtype is None:
+        return None
+    data = host_bytes(t)
+    if data is None:
+        return None
+    return _frombuffer(data, dtype=np_dtype)
 
 
 def tensor_stats(t: torch.Tensor) -> Stats:
@@ -145,9 +207,10 @@ def tensor_stats(t: torch.Tensor) -> Stats:
         if t.is_cpu and n <= SMALL_NUMEL:
             if dtype not in _NUMPY_FLOATS:
                 t = t.float()
-            elif t.requires_grad:
-                t = t.detach()
-            return _numpy_float_stats(t.numpy().reshape(-1), t)
+            a = host_copy(t)
+            if a is None:
+                return _NO_STATS
+            return _numpy_float_stats(a, t)
         return _torch_float_stats(t, n)
     if dtype is torch.bool:
         trues = int(torch.count_nonzero(t))
@@ -155,7 +218,9 @@ def tensor_stats(t: torch.Tensor) -> Stats:
         return (float(trues == n), float(trues > 0), p, _sqrt(p * (1.0 - p)), 0, 0)
     if dtype in _INTS:
         if t.is_cpu:
-            a = t.detach().numpy().reshape(-1)
+            a = host_copy(t)
+            if a is None:
+                return _NO_STATS
             lo, hi = int(_min(a)), int(_max(a))
             b = a.astype(_f64)
         else:
@@ -261,6 +326,13 @@ def payload(t: torch.Tensor) -> bytes | None:
         raw = _RAW_VIEWS.get(name)
         if raw is not None:
             x = x.view(raw)
-        return encode(x.numpy())
+        if x.dtype not in _NUMPY_DTYPES:
+            return None
+        data = host_bytes(x)
+        if data is None:
+            return None
+        if _BIG_ENDIAN:  # payloads are little-endian
+            return _frombuffer(data, dtype=_NUMPY_DTYPES[x.dtype]).byteswap().tobytes()
+        return data
     except Exception:
         return None
