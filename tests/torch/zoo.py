@@ -283,5 +283,26 @@ ZOO: dict[str, tuple[Callable[[], nn.Module], Callable[[nn.Module], Any]]] = {
     "advanced_autograd": (mlp, advanced_autograd_step),
 }
 
-SLOW_ZOO = {"torch_compile_module": (Compiled, compiled_step)}
+class CompiledFunction(nn.Module):
+    """Calls a ``torch.compile``d function (not a module), compiled afresh for each run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(32, 32)
+        torch._dynamo.reset()
+
+        def block(h: torch.Tensor) -> torch.Tensor:
+            h = nn.functional.layer_norm(h, (32,))
+            return torch.softmax(h * 3.7, -1).cumsum(-1) + torch.sin(h).sum(-1, keepdim=True)
+
+        self.block = torch.compile(block)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(self.proj(x)) * 2
+
+
+SLOW_ZOO = {
+    "torch_compile_module": (Compiled, compiled_step),
+    "torch_compile_function": (CompiledFunction, lambda model: model(torch.randn(16, 32))),
+}
 """Entries that compile code (tens of seconds on a 2-core machine)."""

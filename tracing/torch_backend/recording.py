@@ -43,6 +43,7 @@ _Tensor = torch.Tensor
 _get_ident = threading.get_ident
 _now = time.perf_counter_ns
 _DisableTorchFunction = torch._C.DisableTorchFunction
+_is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 _is_grad_enabled = torch.is_grad_enabled
 _set_grad_enabled = torch._C._set_grad_enabled
 _shape_of = stats.shape_of
@@ -528,6 +529,8 @@ class _OpMode(TorchFunctionMode):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
+        if _is_compiling():  # dynamo traces this line to the plain call (see the class doc)
+            return func(*args, **kwargs)
         try:  # the cache lookup of ``describe``, inlined (every torch call comes here)
             info = _described[func]
         except (KeyError, TypeError):
