@@ -11,12 +11,15 @@ recording a script never loads Qt.
 from __future__ import annotations
 
 import argparse
+import builtins
+import importlib.machinery
 import os
 import runpy
 import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -270,24 +273,21 @@ def _run_under(
             traceback.print_exc(limit=0)
             sys.argv, sys.path[:] = saved_argv, saved_path
             return 1
-        namespace = {
-            "__name__": "__main__",
-            "__file__": path,
-            "__builtins__": __builtins__,
-            "__package__": None,
-            "__spec__": None,
-            "__cached__": None,
-        }
+        main_module = _script_module(path)
     else:
         sys.argv = [module or "", *script_args]
         sys.path.insert(0, os.getcwd())
     exit_code = 0
+    saved_main = sys.modules.get("__main__")
     try:
         with recorder:
             if progress is not None:
                 progress.start()
             if script:
-                exec(code, namespace)
+                # A real module in sys.modules, as for `python script.py`: pickle and
+                # torch.save find the script's classes there, inspect finds its source.
+                sys.modules["__main__"] = main_module
+                exec(code, main_module.__dict__)
             else:
                 recorder.add_internal_dir(runpy.__file__)
                 runpy.run_module(module or "", run_name="__main__", alter_sys=True)
@@ -309,7 +309,25 @@ def _run_under(
         if progress is not None:
             progress.stop()
         sys.argv, sys.path[:] = saved_argv, saved_path
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+        else:
+            sys.modules.pop("__main__", None)
     return exit_code
+
+
+def _script_module(path: str) -> types.ModuleType:
+    """A fresh ``__main__`` module with the attributes Python gives a script it runs."""
+    module = types.ModuleType("__main__")
+    module.__dict__.update(
+        __file__=path,
+        __builtins__=builtins,
+        __package__=None,
+        __spec__=None,
+        __loader__=importlib.machinery.SourceFileLoader("__main__", path),
+        __cached__=None,
+    )
+    return module
 
 
 def _exit_code(code: object) -> int:
