@@ -136,3 +136,22 @@ def test_recorded_tensors_stay_resizable(values: bool, tmp_path: Path) -> None:
     assert linear.outputs[0].min is not None
     if values:
         assert trace.value(linear.seq, 0).shape == (2, 4)
+
+
+def test_functional_inplace_writes_of_inference_tensors_are_seen(tmp_path: Path) -> None:
+    """Inference tensors have no version counter: ``inplace=True`` says the call wrote them."""
+    with tracing.record(tmp_path / "i.opscope"), torch.inference_mode():
+        x = torch.randn(4)
+        torch.nn.functional.relu(x, inplace=True)
+        x.sum()
+        y = torch.randn(4)
+        torch.nn.ReLU(inplace=True)(y)
+        y.sum()
+        z = torch.randn(4)
+        torch.nn.functional.dropout(z, 0.5, True, True)
+        z.sum()
+    trace = tracing.load(tmp_path / "i.opscope")
+    writers = [op for op in trace.ops if op.op_type.startswith("torch.nn.functional.")]
+    assert [op.mutates for op in writers] == [(0,), (0,), (0,)]
+    sums = [op for op in trace.ops if op.op_type == "Tensor.sum"]
+    assert [op.inputs[0].source for op in sums] == [op.node_id for op in writers]

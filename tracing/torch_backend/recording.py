@@ -324,7 +324,7 @@ class TorchRecording:
         recorder = self.recorder
         tensors, attrs, has_out, location, _run = before
         seq = recorder.op_count
-        inputs, mutates, mutated = self._inputs(info, tensors)
+        inputs, mutates, mutated = self._inputs(info, tensors, ("inplace", "True") in attrs)
         if exc is not None:
             outs = []
         elif isinstance(out, _Tensor):
@@ -356,15 +356,18 @@ class TorchRecording:
             input_values=input_values,
         )
 
-    def _inputs(self, info: OpInfo, tensors: list) -> tuple[list, list[int], list[_Tensor]]:
+    def _inputs(
+        self, info: OpInfo, tensors: list, inplace: bool
+    ) -> tuple[list, list[int], list[_Tensor]]:
         """Input rows (with a ``write`` edge after an in-place write since the producer), the
-        slots the op wrote in place and the tensors it wrote."""
+        slots the op wrote in place and the tensors it wrote (``inplace``: the call passed
+        ``inplace=True``, which says what version counters cannot for inference tensors)."""
         inputs = self._input_rows(tensors)
         mutates: list[int] = []
         mutated: list[_Tensor] = []
         for slot, (t, name, _producer, version) in enumerate(tensors):
             if version is None:
-                changed = _writes_by_name(info, slot, name)
+                changed = _writes_by_name(info, slot, name, inplace)
             else:
                 changed = t._version != version
             if changed and not _contains(mutated, t):
@@ -604,12 +607,16 @@ def _is_input(tensors: list, t: _Tensor) -> bool:
     return False
 
 
-def _writes_by_name(info: OpInfo, slot: int, name: str) -> bool:
-    """Whether an op writes an input that has no version counter (inference tensors)."""
+def _writes_by_name(info: OpInfo, slot: int, name: str, inplace: bool) -> bool:
+    """Whether an op writes an input that has no version counter (inference tensors): ``out=``,
+    the first input of ``add_``-style methods and in-place operators, and the first input of a
+    functional call with ``inplace=True`` (``F.relu(x, inplace=True)``)."""
     if name == "out":
         return True
     if slot != 0:
         return False
+    if inplace:
+        return True
     method = info.name.rpartition(".")[2]
     if method in _INPLACE_DUNDERS:
         return True
