@@ -3,6 +3,7 @@ identical states and everything the program can see is compared bit for bit."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,19 @@ def test_functional_inplace_writes_of_inference_tensors_are_seen(tmp_path: Path)
     assert [op.mutates for op in writers] == [(0,), (0,), (0,)]
     sums = [op for op in trace.ops if op.op_type == "Tensor.sum"]
     assert [op.inputs[0].source for op in sums] == [op.node_id for op in writers]
+
+
+def test_jagged_nested_tensors_are_recorded(tmp_path: Path) -> None:
+    """A jagged tensor's ragged dimension is symbolic: its shape is stored as unknown, and its
+    ops are recorded like any other (they were dropped with a JSON error)."""
+    lin = torch.nn.Linear(4, 3)
+    nested = torch.nested.nested_tensor([torch.randn(2, 4), torch.randn(3, 4)], layout=torch.jagged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracing.RecordingWarning)
+        with tracing.record(tmp_path / "n.opscope"):
+            lin(nested).relu()
+    trace = tracing.load(tmp_path / "n.opscope")
+    linear, relu = trace.ops
+    assert linear.op_type == "torch.nn.functional.linear"
+    assert linear.outputs[0].shape == ()
+    assert relu.inputs[0].source == linear.node_id

@@ -384,8 +384,8 @@ class TorchRecording:
         rows = []
         for slot, (t, name, producer, _version) in enumerate(tensors):
             try:
-                shape = tuple(t.shape)
-            except Exception:  # layouts without a shape (nested tensors)
+                shape = () if t.is_nested else tuple(t.shape)  # (the ragged dim has no size)
+            except Exception:  # layouts without a shape
                 shape = ()
             dtype = dtype_names.get(t.dtype) or _dtype_name(t.dtype)
             rows.append((slot, name, producer[0], producer[1], shape, dtype, "data"))

@@ -104,11 +104,18 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def shape_of(t: torch.Tensor) -> tuple[int, ...]:
-    """The shape as plain ints (``()`` when the layout has none, e.g. nested tensors)."""
+    """The shape as plain ints (``()`` when the layout has none or a dimension is not a number:
+    nested tensors, the ragged dimension of a jagged one)."""
     try:
-        return tuple(t.shape)
+        if t.is_nested:
+            return ()
+        shape = tuple(t.shape)
     except Exception:
         return ()
+    for dim in shape:
+        if type(dim) is not int:
+            return ()
+    return shape
 
 
 def device_of(t: torch.Tensor) -> str:
@@ -144,7 +151,7 @@ def pending_summary(t: torch.Tensor) -> PendingSummary | None:
     """A copy of a small float CPU tensor's elements to summarise later with many others
     (``tracing.batch_summaries``), or None when ``t`` must be summarised now."""
     dtype = t.dtype
-    if dtype not in _NUMPY_FLOATS or not t.is_cpu:
+    if dtype not in _NUMPY_FLOATS or not t.is_cpu or t.is_nested:
         return None
     n = t.numel()
     if n == 0 or n > DEFER_NUMEL:
