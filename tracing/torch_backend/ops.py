@@ -4,11 +4,19 @@
 (``x.dim()``, ``x.shape``, ``repr(x)``) and grad-mode switches. ``describe`` turns a function into
 an ``OpInfo`` (name, argument names, flags) or ``None`` for calls that are not ops. Answers are
 cached per function object, so the hot path is one dict lookup.
+
+Names come from ``torch.overrides.resolve_name`` where it knows a public one; otherwise from the
+public modules (``PUBLIC_MODULES``) that hold the function, so ``torch.sparse.mm`` is not
+``torch._C._sparse._sparse_mm`` and ``torch._foreach_norm`` is not
+``torch._VariableFunctionsClass._foreach_norm``.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import inspect
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +80,41 @@ METADATA_FUNCTIONS = frozenset(
         "torch.device",
     }
 )
+
+BOOKKEEPING = frozenset(
+    {
+        "_has_compatible_shallow_copy_type",
+        "_record_function_enter",
+        "_record_function_enter_new",
+        "_record_function_exit",
+        "_nnpack_available",
+        "_use_cudnn_ctc_loss",
+        "_use_miopen_ctc_loss",
+        "_use_cudnn_rnn_flatten_weight",
+        "_debug_has_internal_overlap",
+        "_is_zerotensor",
+        "_is_functional_tensor",
+        "_is_functional_tensor_base",
+        "_cufft_get_plan_cache_size",
+        "_cufft_get_plan_cache_max_size",
+        "_cufft_set_plan_cache_max_size",
+        "_cufft_clear_plan_cache",
+    }
+)
+"""Functions that query metadata or drive the profiler (``model.half()``'s storage-type check,
+``record_function`` around ``optimizer.step()``): never ops. Matched on any segment of the name
+(``profiler._record_function_exit._RecordFunction`` is an overload of ``_record_function_exit``)."""
+
+PUBLIC_MODULES = (
+    "torch",
+    "torch.nn.functional",
+    "torch.sparse",
+    "torch.linalg",
+    "torch.fft",
+    "torch.special",
+    "torch.nested",
+)
+"""Where the user finds torch functions, in order of preference for a function found twice."""
 
 UNINITIALIZED_FACTORIES = frozenset(
     {
@@ -202,11 +245,17 @@ def describe(func: Callable[..., Any]) -> OpInfo | None:
 
 
 def op_name(func: Callable[..., Any]) -> str:
-    """The user-facing name of a torch function (``torch.Tensor.add_`` → ``Tensor.add_``)."""
+    """The user-facing name of a torch function (``torch.Tensor.add_`` → ``Tensor.add_``).
+
+    A public module path the user could write: ``torch.sparse.mm``, ``torch.einsum``,
+    ``torch._foreach_norm`` (a name under ``torch`` when no name without underscores exists).
+    """
     try:
         name = resolve_name(func)
     except Exception:
         name = None
+    if not name or _is_private(name) or name.startswith("torch.functional."):
+        name = _public_name(func) or name
     if not name:
         module = getattr(func, "__module__", None) or ""
         qualname = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
@@ -215,7 +264,53 @@ def op_name(func: Callable[..., Any]) -> str:
         name = name[len("torch.") :]
     elif name.startswith("torch._C._TensorBase.") or name.startswith("torch._C.TensorBase."):
         name = "Tensor." + name.rsplit(".", 1)[-1]
+    elif name.startswith("torch._VariableFunctionsClass."):  # torch.* functions' own qualname
+        name = "torch." + name.rsplit(".", 1)[-1]
     return name
+
+
+def _is_private(name: str) -> bool:
+    """True for names with an underscore segment, other than ``torch.Tensor`` methods."""
+    return not name.startswith("torch.Tensor.") and any(
+        part.startswith("_") for part in name.split(".")
+    )
+
+
+def _public_name(func: Callable[..., Any]) -> str | None:
+    """``func``'s name in ``PUBLIC_MODULES``, or None when they do not hold it."""
+    try:
+        return _scan_public_modules().get(func)
+    except Exception:  # unhashable, or an ``__eq__`` that does not answer a bool
+        return None
+
+
+@functools.cache
+def _scan_public_modules() -> dict[Any, str]:
+    """Every function in ``PUBLIC_MODULES`` under its best name: first one without a leading
+    underscore, then the earliest module, then the function's own ``__name__`` over an alias."""
+    best: dict[Any, tuple[tuple[bool, int, bool], str]] = {}
+    for rank, module_name in enumerate(PUBLIC_MODULES):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for attribute, value in list(vars(module).items()):
+            if attribute.startswith("__") or isinstance(value, (type, types.ModuleType)):
+                continue
+            if not callable(value):
+                continue
+            key = (
+                attribute.startswith("_"),
+                rank,
+                attribute != getattr(value, "__name__", attribute),
+            )
+            try:
+                known = best.get(value)
+                if known is None or key < known[0]:
+                    best[value] = (key, f"{module_name}.{attribute}")
+            except Exception:  # unhashable or oddly comparable: not a function the mode sees
+                continue
+    return {func: name for func, (_, name) in best.items()}
 
 
 def _describe(func: Callable[..., Any]) -> OpInfo | None:
@@ -233,7 +328,9 @@ def _describe(func: Callable[..., Any]) -> OpInfo | None:
     if name in METADATA_FUNCTIONS or (head == "torch" and last.startswith("is_")):
         return None
     if head.startswith("torch._C") and last.startswith("_"):
-        return None  # grad-mode switches and other private bookkeeping
+        return None  # grad-mode switches and other private bookkeeping without a public name
+    if any(part in BOOKKEEPING for part in name.split(".")):
+        return None
     params, defaults = _signature(func, head == "Tensor")
     return OpInfo(
         name,
