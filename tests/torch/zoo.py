@@ -283,6 +283,7 @@ ZOO: dict[str, tuple[Callable[[], nn.Module], Callable[[nn.Module], Any]]] = {
     "advanced_autograd": (mlp, advanced_autograd_step),
 }
 
+
 class CompiledFunction(nn.Module):
     """Calls a ``torch.compile``d function (not a module), compiled afresh for each run."""
 
