@@ -227,6 +227,48 @@ def test_uninitialised_memory_never_counts_as_nan(tmp_path: Path) -> None:
     assert trace.first_nonfinite() == fill
 
 
+def test_values_computed_from_uninitialised_memory_are_garbage_too(tmp_path: Path) -> None:
+    def run():
+        e = torch.empty(2000)
+        e.clone()  # a copy of garbage
+        e.double()
+        torch.zeros_like(e).log()  # zeros_like reads only the shape: this -inf is real
+
+    trace = _record(tmp_path, run)
+    empty, clone, double, zeros_like, log = trace.ops
+    for op in (empty, clone, double):
+        assert not op.outputs[0].initialized and not op.nonfinite
+    assert zeros_like.outputs[0].initialized
+    assert trace.first_nonfinite() == log
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        lambda e: e.__setitem__(slice(None), float("nan")),  # e[:] = nan
+        lambda e: (e.__setitem__(slice(0, 2), 1.0), e.__setitem__(slice(2, None), 2.0)),
+        lambda e: [e.__setitem__(i, float(i)) for i in range(4)],  # a row-by-row fill
+        lambda e: (e[:2].fill_(1.0), e[2:].zero_()),
+    ],
+    ids=["whole", "two-halves", "element-by-element", "views-filled"],
+)
+def test_memory_written_all_over_in_parts_is_initialised(tmp_path: Path, fill) -> None:
+    """Partial writes that together cover ``torch.empty`` memory initialise it: NaN and Inf
+    computed from it afterwards are real (they were hidden as garbage)."""
+
+    def run():
+        e = torch.empty(4)
+        fill(e)
+        e.log_().sub_(math.inf)  # -inf or NaN everywhere: real
+
+    trace = _record(tmp_path, run)
+    sub = next(op for op in trace.ops if op.op_type == "Tensor.sub_")
+    assert sub.outputs[0].initialized
+    first = trace.first_nonfinite()
+    assert first is not None and first.seq <= sub.seq
+    assert all(op.outputs[0].initialized for op in trace.ops[first.seq :])
+
+
 class Normalizer(nn.Module):
     def forward(self, x):
         centred = x - x.mean(dim=-1, keepdim=True)

@@ -35,6 +35,10 @@ class StorageState:
     """The last op that wrote into this storage in place."""
     uninitialized: bool = False
     """The memory came from ``torch.empty`` and friends and was not fully overwritten since."""
+    covered: int = 0
+    """Elements overwritten (without being read) since the memory became uninitialised, summed
+    over partial writes (``e[:2] = 1; e[2:] = 2`` covers a 4-element ``e``; writing the same
+    elements twice counts them twice)."""
 
 
 def storage_of(t: torch.Tensor) -> torch.UntypedStorage | None:
@@ -51,15 +55,19 @@ class TensorGraph:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self.producers: WeakIdMap[Producer] = WeakIdMap()
-        self.storages: WeakIdMap[StorageState] = WeakIdMap()
+        self.storages: WeakIdMap[StorageState] = WeakIdMap(self._collected)
         self.named: WeakIdMap[tuple[str, str]] = WeakIdMap()
         """Parameters and buffers → (source kind, qualified name)."""
         self.writes = 0
         """How many in-place writes were seen (0: no storage can have a writer yet)."""
         self.uninitialized = 0
-        """How many storages were ever marked uninitialised (0: skip those checks)."""
+        """How many live storages are marked uninitialised now (0: skip those checks)."""
         self._const_count = 0
         self._input_count = 0
+
+    def _collected(self, state: StorageState) -> None:
+        if state.uninitialized:
+            self.uninitialized = max(0, self.uninitialized - 1)
 
     def forget(self) -> None:
         """Forget every tensor and storage (the recording has ended)."""
@@ -144,15 +152,20 @@ class TensorGraph:
             self.storages.set(storage, StorageState(producer, None, uninitialized))
             if uninitialized:
                 self.uninitialized += 1
-        elif uninitialized:  # ``empty`` reusing nothing known: treat as fresh garbage
-            state.uninitialized = True
+        elif uninitialized and not state.uninitialized:  # a view of known memory made from
+            state.uninitialized = True  # garbage (or ``empty`` reusing it): garbage again
+            state.covered = 0
             self.uninitialized += 1
 
-    def written(self, t: torch.Tensor, producer: Producer, full_write: bool) -> bool:
+    def written(
+        self, t: torch.Tensor, producer: Producer, full_write: bool, count: int | None = None
+    ) -> bool:
         """``t`` was written in place by the op ``producer``; returns whether ``t`` is initialised.
 
-        A write that covers the whole storage without reading it (``fill_``, ``copy_``,
-        ``out=``) initialises ``torch.empty`` memory; partial writes leave it uninitialised.
+        ``full_write``: the op overwrote ``count`` elements of ``t``'s memory (default: all of
+        ``t``) without reading them (``fill_``, ``copy_``, ``out=``, ``t[key] = value``). Such
+        writes initialise ``torch.empty`` memory once they cover all of it, in one write or
+        several partial ones; other writes leave it uninitialised.
         """
         self.writes += 1
         self.producers.set(t, producer)
@@ -166,10 +179,20 @@ class TensorGraph:
         state.writer = producer
         if not state.uninitialized:
             return True
-        if full_write and _covers(t, storage):
+        if not full_write:
+            return False
+        if count is None and _covers(t, storage):
+            covered = True
+        else:
+            state.covered += t.numel() if count is None else count
+            try:
+                covered = state.covered * t.element_size() >= storage.nbytes()
+            except Exception:
+                covered = False
+        if covered:
             state.uninitialized = False
-            return True
-        return False
+            self.uninitialized = max(0, self.uninitialized - 1)
+        return covered
 
     def is_uninitialized(self, t: torch.Tensor) -> bool:
         """True when ``t``'s memory may still be uninitialised garbage."""

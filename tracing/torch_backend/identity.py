@@ -10,6 +10,7 @@ matters because every input and output of every op goes through it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
@@ -26,13 +27,17 @@ class WeakIdMap(Generic[V]):
 
     __slots__ = ("__weakref__", "_data", "_remove")
 
-    def __init__(self) -> None:
+    def __init__(self, on_collected: Callable[[Any], None] | None = None) -> None:
+        """``on_collected(value)`` is called when an object with an entry is collected (from
+        whatever thread frees it; it must be quick and never raise)."""
         data: dict[int, _Entry] = {}
         self._data = data
 
         def remove(entry: _Entry, data: dict[int, _Entry] = data) -> None:
             if data.get(entry.key) is entry:
                 del data[entry.key]
+                if on_collected is not None:
+                    on_collected(entry.value)
 
         self._remove = remove
 

@@ -55,6 +55,14 @@ _MAX_ATTRS = 8
 _REUSE_NUMEL = 4096
 """Outputs at least this large keep their summary for reuse by reshaped views of them."""
 _MAX_ATTR_CHARS = 60
+_REGION_WRITES = frozenset({"Tensor.__setitem__"})
+"""In-place ops that overwrite ``self[key]`` without reading it."""
+_SHAPE_READS = frozenset(
+    {f"torch.{kind}_like" for kind in ("zeros", "ones", "full", "rand", "randn", "randint")}
+    | {f"Tensor.new_{kind}" for kind in ("zeros", "ones", "full", "empty", "empty_strided")}
+    | {"torch.empty_like", "torch.empty_strided"}
+)
+"""Ops that read only their tensor inputs' shape, dtype and device, never their values."""
 _INPLACE_DUNDERS = frozenset(
     "__i" + op + "__"
     for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or")
@@ -225,11 +233,14 @@ class TorchRecording:
                 ):
                     attrs.append((name, _short(value)))
         # The user's frame: the first one outside torch and OpScope above the mode's handler.
+        region = None
+        if self.graph.uninitialized and info.name in _REGION_WRITES and len(args) >= 2:
+            region = _region_size(args[0], args[1])
         frame = self._user_frame(sys._getframe(3))
         if frame is None:
-            return tensors, attrs, "out" in kwargs, NO_LOCATION, None
+            return tensors, attrs, "out" in kwargs, NO_LOCATION, None, region
         site, run = self._site(frame)
-        return tensors, attrs, "out" in kwargs, (*site, self._chain_id(frame)), run
+        return tensors, attrs, "out" in kwargs, (*site, self._chain_id(frame)), run, region
 
     def _add_input(self, tensors: list, t: _Tensor, name: str) -> None:
         """Append ``(t, name, producer, version)``: where ``t`` comes from, and its version
@@ -257,7 +268,7 @@ class TorchRecording:
         """Record the common op in one pass: one fresh, small float output summarised later,
         inputs not written. Returns False, having changed nothing, for any other op (the
         general path ``_after`` then records it)."""
-        tensors, attrs, has_out, location, _run = before
+        tensors, attrs, has_out, location, _run, _region = before
         if has_out or type(out) is not _Tensor or info.uninitialized or info.value_read:
             return False
         for item in tensors:
@@ -269,8 +280,10 @@ class TorchRecording:
         disabled.__enter__()
         try:
             try:  # nothing is changed until the op is known to fit
-                if graph.uninitialized and graph.is_uninitialized(out):
-                    return False  # a view of ``torch.empty`` memory
+                if graph.uninitialized and (
+                    graph.is_uninitialized(out) or _reads_garbage(graph, info, tensors, ())
+                ):
+                    return False  # made from ``torch.empty`` memory (or a view of it)
                 pending = _pending_summary(out)
                 if pending is None:
                     return False
@@ -322,7 +335,7 @@ class TorchRecording:
         exc: BaseException | None,
     ) -> None:
         recorder = self.recorder
-        tensors, attrs, has_out, location, _run = before
+        tensors, attrs, has_out, location, _run, region = before
         seq = recorder.op_count
         inputs, mutates, mutated = self._inputs(info, tensors, ("inplace", "True") in attrs)
         if exc is not None:
@@ -335,7 +348,7 @@ class TorchRecording:
             outs.extend(t for t in mutated if not _contains(outs, t))
         keep = self._keeps_values(info.name) if outs else False
         values: dict[int, bytes] | None = {} if keep else None
-        summaries = self._outputs(info, seq, outs, tensors, mutated, has_out, values)
+        summaries = self._outputs(info, seq, outs, tensors, mutated, has_out, values, region)
         input_values = None
         if self._nonfinite_rule and recorder.keep_for_nonfinite(summaries):
             values, input_values = self._keep_nonfinite(outs, summaries, values, tensors)
@@ -404,23 +417,33 @@ class TorchRecording:
         mutated: list[_Tensor],
         has_out: bool,
         values: dict[int, bytes] | None,
+        region: int | None,
     ) -> list[TensorSummary | PendingSummary]:
         """Register the outputs as produced (or written) by op ``seq`` and summarise them;
-        fills ``values`` with the payloads of the outputs that keep their value."""
+        fills ``values`` with the payloads of the outputs that keep their value.
+
+        Outputs computed from uninitialised memory (``torch.empty(4).clone()``) are garbage
+        too: they are marked uninitialised, so their NaNs never count. ``region``: how many
+        elements an indexed assignment (``e[:2] = 1``) overwrote, when that memory was
+        uninitialised."""
         graph = self.graph
         node = f"op:{seq}"
-        full_write = info.full_write or has_out
+        full_write = info.full_write or has_out or region is not None
+        garbage = bool(graph.uninitialized) and _reads_garbage(graph, info, tensors, mutated)
+        if garbage:
+            full_write = False  # writing garbage initialises nothing
         defer = self._defer
         summaries: list[TensorSummary | PendingSummary] = []
         for index, o in enumerate(outs):
             producer = (node, index, seq)
             if mutated and _contains(mutated, o):
-                initialized = graph.written(o, producer, full_write)
+                initialized = graph.written(o, producer, full_write, region)
             elif tensors and _is_input(tensors, o):
                 initialized = not (graph.uninitialized and graph.is_uninitialized(o))
             else:
-                graph.produced(o, producer, info.uninitialized)
-                initialized = not info.uninitialized and not (
+                fresh_garbage = info.uninitialized or garbage
+                graph.produced(o, producer, fresh_garbage)
+                initialized = not fresh_garbage and not (
                     graph.uninitialized and graph.is_uninitialized(o)
                 )
             stored = False
@@ -501,7 +524,7 @@ class TorchRecording:
         try:
             resolve = self.graph.resolve
             tensors = [(t, "", resolve(t), version) for t, version in inputs]
-            before = (tensors, [], False, self._locate(sys._getframe(1)), None)
+            before = (tensors, [], False, self._locate(sys._getframe(1)), None, None)
         except Exception as exc:
             self.internal_error(exc)
             return
@@ -621,6 +644,26 @@ def _writes_by_name(info: OpInfo, slot: int, name: str, inplace: bool) -> bool:
     if method in _INPLACE_DUNDERS:
         return True
     return method.endswith("_") and not method.endswith("__")
+
+
+def _reads_garbage(graph: TensorGraph, info: OpInfo, tensors: list, written: list) -> bool:
+    """Whether the op read uninitialised memory: an input other than those it wrote in place
+    holds ``torch.empty`` garbage (``zeros_like`` and friends read only the shape)."""
+    if info.name in _SHAPE_READS:
+        return False
+    for item in tensors:
+        t = item[0]
+        if not _contains(written, t) and graph.is_uninitialized(t):
+            return True
+    return False
+
+
+def _region_size(target: Any, key: Any) -> int | None:
+    """How many elements ``target[key] = value`` overwrites (None when unknown)."""
+    try:
+        return target[key].numel()
+    except Exception:
+        return None
 
 
 def _is_default(info: OpInfo, name: str, value: Any) -> bool:
