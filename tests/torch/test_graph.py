@@ -271,3 +271,32 @@ def test_tensors_passed_by_keyword_to_the_root_are_inputs(tmp_path: Path) -> Non
     a, b = torch.ones(2), torch.full((2,), 3.0)
     trace = _record(tmp_path, lambda: TwoInputs()(a, b=b))
     assert [ref.source for ref in trace.ops[0].inputs] == ["src:input:0", "src:input:1"]
+
+
+def test_parameter_read_before_its_module_runs_is_the_parameter_afterwards(tmp_path: Path) -> None:
+    model = nn.Linear(4, 4)
+
+    def run():
+        penalty = model.weight.pow(2).sum()  # the model has not been called yet: a constant
+        model(torch.randn(2, 4)) + penalty
+
+    trace = _record(tmp_path, run)
+    (linear,) = _ops(trace, "torch.nn.functional.linear")
+    assert [ref.source for ref in linear.inputs[1:]] == ["src:param:weight", "src:param:bias"]
+
+
+def test_parameters_converted_by_half_feed_later_calls_from_the_conversion(
+    tmp_path: Path,
+) -> None:
+    model = nn.Linear(4, 4)
+
+    def run():
+        model(torch.randn(2, 4))
+        model.half()  # param.data = param.half(): the parameter now holds the op's output
+        model(torch.randn(2, 4).half())
+
+    trace = _record(tmp_path, run)
+    first, second = _ops(trace, "torch.nn.functional.linear")
+    halves = [op for op in _ops(trace, "Tensor.half") if op.inputs[0].source.startswith("src:")]
+    assert [ref.source for ref in first.inputs[1:]] == ["src:param:weight", "src:param:bias"]
+    assert [ref.source for ref in second.inputs[1:]] == [op.node_id for op in halves]

@@ -78,9 +78,14 @@ class TensorGraph:
     # -- sources ---
 
     def name_tensor(self, t: torch.Tensor, kind: str, name: str) -> None:
-        """Remember a parameter or buffer's qualified name (first name wins)."""
+        """Remember a parameter or buffer's qualified name (first name wins). A tensor read
+        before its module was first called was declared a constant: later readers read the
+        parameter or buffer node (earlier ones keep the constant)."""
         if t not in self.named:
             self.named.set(t, (kind, name))
+            found = self.producers.get(t)
+            if found is not None and found[0].startswith("src:const:"):
+                self.producers.discard(t)
 
     def add_input(self, t: torch.Tensor) -> None:
         """A tensor passed into a root module call: ``src:input:{i}`` unless already known."""

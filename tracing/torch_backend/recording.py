@@ -43,6 +43,7 @@ _Tensor = torch.Tensor
 _get_ident = threading.get_ident
 _now = time.perf_counter_ns
 _DisableTorchFunction = torch._C.DisableTorchFunction
+_SET_DATA = torch.Tensor.data.__set__  # (compared with ==: each access makes a new wrapper)
 _is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 _is_grad_enabled = torch.is_grad_enabled
 _set_grad_enabled = torch._C._set_grad_enabled
@@ -137,6 +138,21 @@ class TorchRecording:
         self._summaries.clear()
         self.graph.forget()
         self.scope.forget()
+
+    def rebound(self, target: _Tensor, value: Any) -> None:
+        """``target.data = value`` ran: ``target`` now holds ``value``'s memory, so later readers
+        of ``target`` read what made ``value`` (``model.half()`` and ``.to()`` convert
+        parameters this way)."""
+        if not isinstance(value, _Tensor):
+            return
+        disabled = _DisableTorchFunction()
+        disabled.__enter__()
+        try:
+            self.graph.producers.set(target, self.graph.resolve(value))
+        except Exception as exc:
+            self.internal_error(exc)
+        finally:
+            disabled.__exit__(None, None, None)
 
     def dispatch_mode(self) -> TorchDispatchMode:
         """A fresh ATen-level recording mode for an opaque region."""
@@ -563,7 +579,10 @@ class _OpMode(TorchFunctionMode):
             info = describe(func)
         if info is not None:  # (the mode stack is per thread: only the recording thread's)
             return recording.call(func, info, args, kwargs, "op")
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        if func == _SET_DATA and len(args) == 2:
+            recording.rebound(args[0], args[1])
+        return result
 
 
 class _RegionMode(TorchDispatchMode):
