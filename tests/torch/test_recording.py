@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -564,3 +566,39 @@ def test_dynamo_imported_during_a_recording_keeps_the_real_module_call(tmp_path:
         """
     )
     assert_prints_ok(script, timeout=600)
+
+
+class _Recursive(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x: torch.Tensor, depth: int) -> torch.Tensor:
+        return self(x, depth - 1) if depth else self.lin(x)
+
+
+def test_recording_leaves_recursive_modules_their_depth(tmp_path: Path) -> None:
+    """A module call costs as many Python frames recorded as unrecorded: a recursive model
+    that fits the recursion limit untraced still fits (give or take the few frames the
+    recorder needs at the deepest op)."""
+
+    def deepest(record: bool) -> int:
+        low, high = 0, sys.getrecursionlimit()  # low works, high fails
+        while high - low > 1:
+            depth = (low + high) // 2
+            try:
+                if record:
+                    with tracing.record(tmp_path / "deep.opscope"):
+                        _Recursive()(torch.zeros(2), depth)
+                else:
+                    _Recursive()(torch.zeros(2), depth)
+                low = depth
+            except RecursionError:
+                high = depth
+        return low
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tracing.RecordingWarning)
+        untraced, traced = deepest(False), deepest(True)
+    assert untraced > 100
+    assert traced >= untraced - 3

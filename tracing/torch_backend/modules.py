@@ -101,6 +101,11 @@ class ModuleScope:
         """Wrap ``nn.Module.__call__`` so that module calls on the recording thread are seen."""
         original = nn.Module.__call__
         owner = self.recording.owner
+        direct = original is getattr(nn.Module, "_wrapped_call_impl", None)
+        """``__call__`` is PyTorch's own: call what it would call (``_call_impl`` unless the
+        module was ``compile()``d in place) without its frame, so a recorded program has as many
+        Python frames per module call as an unrecorded one (recursion limits stay where they
+        were)."""
         active: list[ModuleScope | None] = [self]
         """The wrapper's only link to the recording, cut by ``remove``: a wrapper that someone
         kept (a library that remembered ``nn.Module.__call__`` meanwhile) then passes every call
@@ -118,7 +123,10 @@ class ModuleScope:
                 return original(module, *args, **kwargs)
             entry = scope._enter(module, args, kwargs)
             try:
-                output = original(module, *args, **kwargs)
+                if direct and module._compiled_call_impl is None:
+                    output = module._call_impl(*args, **kwargs)
+                else:
+                    output = original(module, *args, **kwargs)
             except BaseException:
                 scope._leave(entry, args, None)
                 raise
