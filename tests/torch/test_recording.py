@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+import traceback
 import warnings
 from pathlib import Path
 
@@ -346,6 +347,9 @@ def test_an_op_that_raises_is_recorded_and_the_same_exception_propagates(
                 raise
     assert info.value is raised[0]
     assert installed_state() == before
+    frames = traceback.extract_tb(raised[0].__traceback__)
+    assert frames[-1].name == "test_an_op_that_raises_is_recorded_and_the_same_exception_propagates"
+    assert not [f for f in frames if "tracing" in Path(f.filename).parts]  # as unrecorded
     trace = tracing.load(path)
     assert trace.meta.complete and "RuntimeError" in trace.meta.error
     assert [op.op_type for op in trace.ops] == ["torch.ones", "Tensor.mul", "Tensor.matmul"]

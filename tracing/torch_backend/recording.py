@@ -43,6 +43,7 @@ _Tensor = torch.Tensor
 _get_ident = threading.get_ident
 _now = time.perf_counter_ns
 _DisableTorchFunction = torch._C.DisableTorchFunction
+_THIS_FILE = __file__
 _SET_DATA = torch.Tensor.data.__set__  # (compared with ==: each access makes a new wrapper)
 _is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 _is_grad_enabled = torch.is_grad_enabled
@@ -578,7 +579,11 @@ class _OpMode(TorchFunctionMode):
         except (KeyError, TypeError):
             info = describe(func)
         if info is not None:  # (the mode stack is per thread: only the recording thread's)
-            return recording.call(func, info, args, kwargs, "op")
+            try:
+                return recording.call(func, info, args, kwargs, "op")
+            except BaseException as exc:  # the program's own error: as if unrecorded
+                exc.__traceback__ = _without_recorder_frames(exc.__traceback__)
+                raise
         result = func(*args, **kwargs)
         if func == _SET_DATA and len(args) == 2:
             recording.rebound(args[0], args[1])
@@ -616,6 +621,17 @@ def _remove_function_mode(mode: TorchFunctionMode) -> None:
     finally:
         for other in reversed(above):
             torch._C._push_on_torch_function_stack(other)
+
+
+def _without_recorder_frames(tb: Any) -> Any:
+    """The traceback from the first frame that is neither this module's nor the call-site
+    trampoline's (a re-raise keeps it as set: the user sees the frames an unrecorded run has)."""
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename == _THIS_FILE
+        or tb.tb_frame.f_code.co_name == "_opscope_call"
+    ):
+        tb = tb.tb_next
+    return tb
 
 
 def _flatten(out: Any) -> list[_Tensor]:
