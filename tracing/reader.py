@@ -79,6 +79,14 @@ _INT64 = (1 << 63) - 1
 _INTERNAL_TABLES = re.compile(r"sqlite_(sequence|stat\d)$")
 _SQL_COMMENT = re.compile(r"\s+|--[^\n]*(\n|$)|/\*.*?(\*/|$)", re.S)
 _LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+MAX_JSON_DEPTH = 64
+"""Deepest nesting accepted in a JSON column (OpScope writes at most three levels)."""
+SUMMARY_BYTES = 64
+PAIR_BYTES = 8
+"""Every tensor summary and attribute pair decoded from JSON must be paid for by this many
+bytes of file (OpScope writes at least about 100 and 10): a small file cannot expand into
+millions of objects (``[{},{},...]``)."""
 
 
 class TraceReader:
@@ -94,17 +102,24 @@ class TraceReader:
         self._shapes: dict[Any, tuple[int, ...]] = {}
         self._json: dict[tuple[str, str], Any] = {}
         self._real = self.path
+        self._copy_folder: str | None = None
+        """A private folder holding a copy of a WAL trace (see ``_open``)."""
         self.file_bytes = 0
         """Size of the trace file plus its WAL: the most any value in it can take."""
-        self._conn = self._open()
+        try:
+            self._conn = self._open()
+        except BaseException:
+            self._remove_copy()
+            raise
         self._budget = BASE_QUERY_SECONDS + self.file_bytes / BYTES_PER_SECOND
         self._load_left = self._budget
         self._max_rows = self.file_bytes // MIN_ROW_BYTES + 1024
+        self._allowance = self.file_bytes + (1 << 20)
         try:
             self._check_schema()
             self.meta_rows = self._read_meta()
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
 
     # -- opening ---
@@ -149,22 +164,29 @@ class TraceReader:
                 raise self.fail("is empty, not an OpScope trace")
             raise self.fail("is not an OpScope trace (not an SQLite file)")
         # A trace still being written (or left by a killed recorder) has a WAL beside it, which
-        # needs SQLite's locking; a finished trace is opened as immutable so nothing is created
-        # next to it.
+        # needs SQLite's locking and shared-memory index; a finished trace is opened as
+        # immutable so nothing is created next to it.
         try:
             real = path.resolve()  # SQLite looks for the WAL beside the file a link points to
         except (OSError, RuntimeError) as exc:
             raise self.fail(f"cannot be opened ({exc})") from exc
-        wal = self._stat(f"{real}-wal", "WAL file")
-        shm = self._stat(f"{real}-shm", "shared-memory file")
-        for companion, name in ((wal, "-wal"), (shm, "-shm")):
-            if companion is not None and not stat.S_ISREG(companion.st_mode):
-                raise self.fail(f"has a {name} file beside it that is not a regular file")
+        wal = self._companion(real, "-wal")
+        shm = self._companion(real, "-shm")
+        journal = self._companion(real, "-journal")
+        if journal is not None and journal.st_size > 0:
+            raise self.fail(
+                "has a rollback journal (-journal) beside it: a program was interrupted while "
+                "changing it, and OpScope never writes one; refusing to read it"
+            )
         live = wal is not None
         if not live and int.from_bytes(head[68:72], "big") != schema.APPLICATION_ID:
             # With a WAL beside it the header may not be checkpointed yet: checked after opening.
             raise self.fail("is an SQLite file but not an OpScope trace (wrong application id)")
-        self.file_bytes = info.st_size + (wal.st_size if wal is not None else 0)
+        self.file_bytes = _stored_bytes(info) + (_stored_bytes(wal) if wal is not None else 0)
+        if live and shm is None:
+            # Reading the WAL would make SQLite create its index file beside the trace: read a
+            # private copy instead (no recorder is writing it: a writer keeps that file).
+            real = self._private_copy(real)
         self._real = real
         try:
             uri = real.as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
@@ -184,6 +206,48 @@ class TraceReader:
             raise self.fail(f"cannot be opened ({exc})") from exc
         return conn
 
+    def _companion(self, real: Path, suffix: str) -> os.stat_result | None:
+        """The ``-wal``/``-shm``/``-journal`` file beside the trace, if any: a regular file of
+        its own (a symbolic or hard link could make SQLite write somewhere else)."""
+        try:
+            found = os.lstat(f"{real}{suffix}")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self.fail(f"cannot be opened (its {suffix} file: {exc.strerror})") from None
+        if stat.S_ISLNK(found.st_mode):
+            raise self.fail(f"has a {suffix} file beside it that is a link; refusing to read it")
+        if not stat.S_ISREG(found.st_mode):
+            raise self.fail(f"has a {suffix} file beside it that is not a regular file")
+        if found.st_nlink > 1 and suffix != "-journal":
+            raise self.fail(
+                f"has a {suffix} file beside it with other names (hard links); refusing to read it"
+            )
+        return found
+
+    def _private_copy(self, real: Path) -> Path:
+        """Copy the trace and its WAL into a private folder (removed by ``close``)."""
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="opscope-")
+        self._copy_folder = folder
+        copy = Path(folder) / "trace.opscope"
+        try:
+            shutil.copyfile(real, copy)
+            shutil.copyfile(f"{real}-wal", f"{copy}-wal")
+        except OSError as exc:
+            self._remove_copy()
+            raise self.fail(f"cannot be read ({exc.strerror or exc})") from None
+        return copy
+
+    def _remove_copy(self) -> None:
+        folder, self._copy_folder = self._copy_folder, None
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+
     def _limit_lengths(self, conn: sqlite3.Connection) -> None:
         """No value in the file can be larger than the file: SQLite refuses to materialise one
         that claims to be (a damaged record header or overflow chain) before allocating it."""
@@ -195,8 +259,10 @@ class TraceReader:
         total = 0
         for suffix in ("", "-wal"):
             found = self._stat(f"{self._real}{suffix}", "trace")
-            total += found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
+            if found is not None and stat.S_ISREG(found.st_mode):
+                total += _stored_bytes(found)
         if total > self.file_bytes:
+            self._allowance += total - self.file_bytes
             self.file_bytes = total
             self._limit_lengths(self._conn)
         self._max_rows = self.file_bytes // MIN_ROW_BYTES + 1024
@@ -300,9 +366,17 @@ class TraceReader:
             yield from rows
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent) and remove a private copy of a WAL trace."""
         with self._lock:
             self._conn.close()
+            self._remove_copy()
+
+    def __del__(self) -> None:
+        if getattr(self, "_copy_folder", None) is not None:
+            try:
+                self.close()
+            except Exception:
+                pass
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -332,13 +406,14 @@ class TraceReader:
                     f"contains a {kind} ({label[:80]!r}); traces never do, refusing to read it"
                 )
             if kind == "table":
-                if isinstance(name, str) and _INTERNAL_TABLES.match(name):
-                    continue
                 if not isinstance(sql, str) or not _plain_create_table(sql):
                     raise self.fail(
                         f"contains a virtual or unusual table ({label[:80]!r}); traces never "
                         "do, refusing to read it"
                     )
+                if isinstance(name, str) and _INTERNAL_TABLES.match(name):
+                    self._check_internal_table(name)
+                    continue
                 tables.add(str(name))
             elif kind != "index":
                 raise self.fail(f"contains an unknown schema object {str(kind)[:40]!r}")
@@ -362,7 +437,10 @@ class TraceReader:
             if table not in tables:
                 raise self.fail(f"is incomplete: table {table!r} is missing")
             info = self.query(f"PRAGMA table_xinfo({table})", what=f"table {table}")
-            found = [(str(r[1]), str(r[2]).upper(), int(r[5] or 0), int(r[6] or 0)) for r in info]
+            found = [
+                (str(r[1]), str(r[2]).upper(), int(r[5] or 0), int(r[6] or 0) or r[4] is not None)
+                for r in info
+            ]
             expected = _EXPECTED_LAYOUT[table]
             if [f[:3] for f in found] != expected or any(f[3] for f in found):
                 names = [f[0] for f in found]
@@ -373,8 +451,28 @@ class TraceReader:
                     )
                 raise self.fail(
                     f"is damaged: table {table!r} is not laid out as OpScope writes it "
-                    "(column types, keys or generated columns differ)"
+                    "(column types, keys, defaults or generated columns differ)"
                 )
+
+    def spend(self, cost: int) -> None:
+        """Count objects decoded from JSON (``cost``: the bytes of file they must be paid for,
+        see ``SUMMARY_BYTES``) against the file's size."""
+        self._allowance -= cost
+        if self._allowance < 0:
+            raise self.fail(
+                "is damaged: it describes more tensors and attributes than its size can hold; "
+                "the file looks hostile"
+            )
+
+    def _check_internal_table(self, name: str) -> None:
+        """SQLite's own tables (statistics, autoincrement counters) hold plain values: no
+        generated columns or defaults whose expressions the planner would evaluate."""
+        info = self.query(f'PRAGMA table_xinfo("{name}")', what=f"table {name}")
+        if len(info) > 8 or any(int(r[6] or 0) or r[4] is not None for r in info):
+            raise self.fail(
+                f"has an unusual SQLite table {name!r} (computed columns or defaults); traces "
+                "never do, refusing to read it"
+            )
 
     def _read_meta(self) -> dict[str, str]:
         meta: dict[str, str] = {}
@@ -726,6 +824,7 @@ class TraceReader:
             outs = parse_json(self, r[8], "graph node outputs")
             if not isinstance(outs, list):
                 raise self.fail("is damaged: graph node outputs are not a list")
+            self.spend(len(outs) * SUMMARY_BYTES)
             nodes.append(
                 GraphNode(
                     node_id=text(self, r[0], "graph node id", 4096),
@@ -872,6 +971,13 @@ def _first(pair: tuple[int, TensorSummary]) -> int:
     return pair[0]
 
 
+def _stored_bytes(info: os.stat_result) -> int:
+    """Bytes the file really holds: a sparse file (a hole punched to claim 40 GB) counts only
+    what is allocated, so it cannot inflate the time, row and length limits derived from it."""
+    blocks = getattr(info, "st_blocks", 0)
+    return min(info.st_size, blocks * 512) if blocks > 0 else info.st_size
+
+
 def _plain_create_table(sql: str) -> bool:
     """True for ``CREATE TABLE ...`` (not ``CREATE VIRTUAL TABLE``), comments ignored."""
     words = _SQL_COMMENT.sub(" ", sql[:200]).split()
@@ -960,6 +1066,14 @@ def parse_json(reader: TraceReader, value: Any, what: str, limit: int = MAX_TEXT
     Lone UTF-16 surrogates (``"\\ud800"``), which no text encoding can carry, are replaced.
     """
     raw = text(reader, value, what, limit)
+    # json's C parser recurses: a deeply nested text could overflow the C stack (when the
+    # program raised Python's recursion limit), so nesting is checked first where it could be.
+    if (
+        len(raw) > MAX_JSON_DEPTH
+        and raw.count("[") + raw.count("{") > MAX_JSON_DEPTH
+        and _json_depth(raw) > MAX_JSON_DEPTH
+    ):
+        raise reader.fail(f"is damaged: {what} is nested too deeply")
     try:
         parsed = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -970,6 +1084,19 @@ def parse_json(reader: TraceReader, value: Any, what: str, limit: int = MAX_TEXT
         except RecursionError as exc:
             raise reader.fail(f"is damaged: {what} is nested too deeply") from exc
     return parsed
+
+
+def _json_depth(raw: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets in strings skipped)."""
+    depth = deepest = 0
+    for token in _JSON_TOKEN.findall(raw):
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif token == "]" or token == "}":
+            depth -= 1
+    return deepest
 
 
 def _without_surrogates(value: Any) -> Any:
@@ -1003,6 +1130,7 @@ def json_pairs(reader: TraceReader, value: Any, what: str) -> list[tuple[str, st
     parsed = parse_json(reader, value, what)
     if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
         raise reader.fail(f"is damaged: {what} is not an object of strings")
+    reader.spend(len(parsed) * PAIR_BYTES)
     return list(parsed.items())
 
 
@@ -1059,7 +1187,8 @@ _SUMMARY_KEYS = ("shape", "dtype", "device", "min", "max", "mean", "std", "nan",
 
 
 def summary_from_json(reader: TraceReader, data: Any) -> TensorSummary:
-    """Decode a summary stored as a JSON object (source and graph nodes)."""
+    """Decode a summary stored as a JSON object (source and graph nodes; callers count it with
+    ``reader.spend``)."""
     if type(data) is dict:
         get = data.get
         shape, dtype, device = get("shape", ()), get("dtype", ""), get("device", "")

@@ -59,6 +59,12 @@ class Trace:
             self.graph_nodes: tuple[GraphNode, ...] = tuple(nodes)
             self.graph_edges: tuple[GraphEdge, ...] = tuple(edges)
             self._check_references()
+        except MemoryError as exc:  # a file whose rows expand beyond memory
+            self._reader.close()
+            raise self._reader.fail("is too large to load: it does not fit in memory") from exc
+        except RecursionError as exc:
+            self._reader.close()
+            raise self._reader.fail("is damaged: its structure is nested too deeply") from exc
         except BaseException:
             self._reader.close()
             raise
