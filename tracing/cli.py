@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tracing.errors import RecordingError, TraceFileError, TraceWriteError
+from tracing.info import printable
 from tracing.options import TF_FUNCTION_MODES, ValueFilter
 
 PROG = "opscope"
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _error(message: object) -> None:
+    """``opscope: error: MESSAGE`` on stderr, as one printable line (paths may hold anything)."""
+    print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
+
+
 # -- opscope info ---
 
 
@@ -68,7 +74,7 @@ def info_parser() -> argparse.ArgumentParser:
 def info_command(argv: Sequence[str]) -> int:
     """``opscope info TRACE``: exit 0, or 2 with one line on stderr for a bad file."""
     args = info_parser().parse_args(argv)
-    from tracing.info import format_info
+    from tracing.info import format_info, format_ops
     from tracing.trace import load
 
     try:
@@ -76,9 +82,9 @@ def info_command(argv: Sequence[str]) -> int:
             print(format_info(trace, top=max(args.top, 0), depth=max(args.depth, 1)))
             if args.ops > 0:
                 print()
-                print(trace.format_table(trace.ops[: args.ops]))
-    except TraceFileError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+                print(format_ops(trace, trace.ops[: args.ops]))
+    except TraceFileError as exc:  # names the file, may quote the trace: one printable line
+        _error(exc)
         return 2
     return 0
 
@@ -213,7 +219,7 @@ def record_command(argv: Sequence[str]) -> int:
     if args.script:
         script = Path(args.script)
         if not script.is_file():
-            print(f"{PROG}: error: no such script: {script}", file=sys.stderr)
+            _error(f"no such script: {script}")
             return 2
         output = Path(args.output or script.with_suffix(".opscope").name)
         display = str(script)
@@ -233,21 +239,21 @@ def record_command(argv: Sequence[str]) -> int:
             max_value_bytes=args.max_value_bytes,
         )
     except (TypeError, ValueError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     progress = None if args.quiet else _Progress(recorder, output)
     started = time.monotonic()
     try:
         code = _run_under(recorder, args.script, args.module, script_args, progress)
     except (TraceWriteError, RecordingError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     if progress is not None:
         progress.stop()
         elapsed = time.monotonic() - started
         print(
-            f"{PROG}: recorded {recorder.op_count:,} ops from {display} in {elapsed:.1f} s "
-            f"→ {output}",
+            f"{PROG}: recorded {recorder.op_count:,} ops from {printable(display)} "
+            f"in {elapsed:.1f} s → {printable(output)}",
             file=sys.stderr,
         )
     return code
