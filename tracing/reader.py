@@ -896,9 +896,9 @@ class TraceReader:
             return None
         kind, size = rows[0]
         if kind != "text":
-            raise self.fail(f"is damaged: the recorded source of {file[:200]} is not text")
+            raise self.fail(f"is damaged: the recorded source of {file[:200]!r} is not text")
         if not isinstance(size, int) or size > 4 * MAX_SOURCE_TEXT:
-            raise self.fail(f"is damaged: the recorded source of {file[:200]} is too large")
+            raise self.fail(f"is damaged: the recorded source of {file[:200]!r} is too large")
         body = self.query("SELECT text FROM sources WHERE file = ?", (file,), what="sources")
         if not body:
             return None
