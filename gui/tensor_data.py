@@ -15,6 +15,14 @@ NAN_RGBA = (229, 20, 0, 255)
 POSINF_RGBA = (214, 0, 214, 255)
 NEGINF_RGBA = (0, 170, 255, 255)
 
+QT_INT_MAX = 2**31 - 1
+"""The largest value of a C ``int``: what Qt's row counts, ranges and sizes can hold."""
+
+
+def qt_int(value: int) -> int:
+    """``value`` clamped to a C ``int`` (a trace may claim any size; Qt overflows or crashes)."""
+    return max(-QT_INT_MAX - 1, min(int(value), QT_INT_MAX))
+
 
 @dataclass(frozen=True)
 class TensorRef:
@@ -78,9 +86,38 @@ def as_2d(array: np.ndarray, leading: tuple[int, ...] = ()) -> np.ndarray:
         return data.reshape(1, 1)
     if data.ndim == 1:
         return data.reshape(1, -1)
+    if 0 in data.shape[:-2]:  # no slice to show: keep the slice's columns, no rows
+        return np.zeros((0, data.shape[-1]), dtype=data.dtype)
     index = tuple(min(max(i, 0), n - 1) for i, n in zip(leading, data.shape[:-2]))
     index += (0,) * (data.ndim - 2 - len(index))
     return data[index]
+
+
+def bounded_2d(
+    data: np.ndarray, max_rows: int, max_columns: int, max_cells: int | None = None
+) -> tuple[np.ndarray, str]:
+    """The top-left corner of a 2-D ``data`` that a view can show, and a note saying what
+    was left out (``""`` when nothing was).
+
+    At most ``max_rows`` rows and ``max_columns`` columns (and, with ``max_cells``, fewer rows
+    so that rows × columns stays within it). An empty ``data`` gives the note ``empty (0 × n)``.
+    Taking the corner is a numpy view: no values are copied.
+    """
+    rows, columns = (int(n) for n in data.shape)
+    if rows == 0 or columns == 0:
+        return data[:0, :0], f"empty ({rows:,} × {columns:,})"
+    shown_columns = min(columns, max_columns)
+    row_limit = max_rows
+    if max_cells is not None:
+        row_limit = min(row_limit, max(1, max_cells // shown_columns))
+    shown_rows = min(rows, row_limit)
+    parts = []
+    if shown_rows < rows:
+        parts.append(f"the first {shown_rows:,} of {rows:,} rows")
+    if shown_columns < columns:
+        parts.append(f"the first {shown_columns:,} of {columns:,} columns")
+    note = f"Showing {' and '.join(parts)}" if parts else ""
+    return data[:shown_rows, :shown_columns], note
 
 
 def histogram(array: np.ndarray, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
