@@ -1,11 +1,37 @@
-"""Shared helpers: bitwise comparison of program state, and what the backend leaves installed."""
+"""Shared helpers: recording a function, bitwise comparison of program state, and what the
+backend leaves installed."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch.nn.modules import module as module_mod
+
+import tracing
+
+
+def record_linted(
+    path: Path, fn: Callable[[], Any], *, quiet: bool = False, **options: Any
+) -> tracing.Trace:
+    """Record ``fn()`` into ``path`` (``options`` go to ``tracing.record``), load the trace and
+    check its internal consistency; ``quiet`` hides the program's own warnings."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        with tracing.record(path, **options):
+            fn()
+    trace = tracing.load(path)
+    trace.lint()
+    return trace
+
+
+def ops_of(trace: tracing.Trace, op_type: str) -> list[tracing.Op]:
+    """The ops of one type, in order."""
+    return [op for op in trace.ops if op.op_type == op_type]
 
 
 def assert_same(a: Any, b: Any, where: str = "result") -> None:

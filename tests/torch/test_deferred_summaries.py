@@ -18,18 +18,14 @@ from torch import nn
 
 import tracing
 from tests.subprocesses import killed_when_done
+from tests.torch.helpers import record_linted
 from tracing.recorder import PENDING_OPS
 from tracing.summaries import summarize_array
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _record(path: Path, fn, **options) -> tracing.Trace:
-    with tracing.record(path, **options):
-        fn()
-    trace = tracing.load(path)
-    trace.lint()
-    return trace
+_record = record_linted
 
 
 def _mlp(width: int = 16, depth: int = 6) -> nn.Sequential:

@@ -13,19 +13,14 @@ import torch
 from torch import nn
 
 import tracing
+from tests.torch.helpers import ops_of, record_linted
 
 
 def _record(tmp_path: Path, fn, values=False) -> tracing.Trace:
-    path = tmp_path / "graph.opscope"
-    with tracing.record(path, values=values):
-        fn()
-    trace = tracing.load(path)
-    trace.lint()
-    return trace
+    return record_linted(tmp_path / "graph.opscope", fn, values=values)
 
 
-def _ops(trace: tracing.Trace, op_type: str) -> list[tracing.Op]:
-    return [op for op in trace.ops if op.op_type == op_type]
+_ops = ops_of
 
 
 def test_x_plus_x_has_two_edges_from_one_producer(tmp_path: Path) -> None:

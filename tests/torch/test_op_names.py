@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,16 @@ import torch
 from torch import nn
 
 import tracing
+from tests.torch.helpers import ops_of, record_linted
 from tracing.torch_backend.ops import describe, op_name
 
 
 def _record(tmp_path: Path, fn) -> tracing.Trace:
-    path = tmp_path / "t.opscope"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # sparse invariant checks, weight_norm deprecation
-        with tracing.record(path):
-            fn()
-    trace = tracing.load(path)
-    trace.lint()
-    return trace
+    # quiet: sparse invariant checks, weight_norm deprecation
+    return record_linted(tmp_path / "t.opscope", fn, quiet=True)
 
 
-def _ops(trace: tracing.Trace, op_type: str) -> list[tracing.Op]:
-    return [op for op in trace.ops if op.op_type == op_type]
+_ops = ops_of
 
 
 def _sparse() -> torch.Tensor:

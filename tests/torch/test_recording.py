@@ -20,7 +20,7 @@ from torch import nn
 
 import tracing
 from tests.subprocesses import assert_prints_ok
-from tests.torch.helpers import installed_state
+from tests.torch.helpers import installed_state, record_linted
 
 HERE = Path(__file__).resolve()
 
@@ -61,12 +61,7 @@ class Model(nn.Module):
 
 
 def _record(tmp_path: Path, fn, **options) -> tracing.Trace:
-    path = tmp_path / "run.opscope"
-    with tracing.record(path, **options):
-        fn()
-    trace = tracing.load(path)
-    trace.lint()
-    return trace
+    return record_linted(tmp_path / "run.opscope", fn, **options)
 
 
 def test_every_op_points_at_the_users_line_and_module(tmp_path: Path) -> None:
