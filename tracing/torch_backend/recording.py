@@ -15,8 +15,11 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import getpass
 import os
+import re
 import sys
+import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -110,6 +113,8 @@ class TorchRecording:
         recorder.add_internal_dir(os.path.dirname(torch.__file__))
         for helper in (copy, contextlib, functools):  # stdlib plumbing torch calls through
             recorder.add_internal_dir(helper.__file__)
+        for generated in _generated_code_dirs():
+            recorder.add_internal_dir(generated)
         recorder.note_version("torch", torch.__version__.split("+")[0])
         self.scope.install()
         try:
@@ -621,6 +626,18 @@ def _remove_function_mode(mode: TorchFunctionMode) -> None:
     finally:
         for other in reversed(above):
             torch._C._push_on_torch_function_stack(other)
+
+
+def _generated_code_dirs() -> list[str]:
+    """Where ``torch.compile`` writes the Python it generates (its ops' user line is the call
+    of the compiled function, not a line of that code)."""
+    found = [os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")]
+    try:
+        user = re.sub(r'[\\/:*?"<>|]', "_", getpass.getuser())
+        found.append(os.path.join(tempfile.gettempdir(), f"torchinductor_{user}"))
+    except Exception:  # no user name (a container without a passwd entry)
+        pass
+    return [folder for folder in found if folder]
 
 
 def _without_recorder_frames(tb: Any) -> Any:
