@@ -66,7 +66,9 @@ def test_torch_compile_module_runs_its_compiled_code_and_is_marked_opaque(
 def test_torch_compile_function_is_compiled_as_without_recording(tmp_path: Path) -> None:
     """Dynamo must not trace into the recorder when a compiled function is first called in the
     block: that broke its graph into eager pieces and changed the output bits."""
-    _check_faithful(zoo.SLOW_ZOO["torch_compile_function"], tmp_path)
+    trace = _check_faithful(zoo.SLOW_ZOO["torch_compile_function"], tmp_path)
+    # ops its generated code runs point at the user's code, not at the generated files
+    assert {Path(op.file).name for op in trace.ops} == {"zoo.py"}
 
 
 def test_transformer_fast_path_still_runs_its_fused_kernel(tmp_path: Path) -> None:
