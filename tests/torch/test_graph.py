@@ -295,3 +295,31 @@ def test_parameters_converted_by_half_feed_later_calls_from_the_conversion(
     halves = [op for op in _ops(trace, "Tensor.half") if op.inputs[0].source.startswith("src:")]
     assert [ref.source for ref in first.inputs[1:]] == ["src:param:weight", "src:param:bias"]
     assert [ref.source for ref in second.inputs[1:]] == [op.node_id for op in halves]
+
+
+class _EncoderHead(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.enc(x))
+
+
+MODEL = _EncoderHead()
+WRAPPER = nn.ModuleDict({"model": MODEL})  # holding a model elsewhere changes nothing
+
+
+def test_a_submodule_called_before_its_model_is_named_from_the_model(tmp_path: Path) -> None:
+    """The model is found among the calling code's module-level variables."""
+
+    def run():
+        x = torch.randn(2, 4)
+        MODEL.enc(x)  # the encoder alone first: still "enc.0", not a root of its own
+        MODEL(x)
+
+    trace = _record(tmp_path, run)
+    assert [op.module_path for op in trace.ops[1:]] == ["enc.0", "enc.1", "enc.0", "enc.1", "head"]
+    assert trace.ops[1].inputs[1].source == "src:param:enc.0.weight"
+    assert WRAPPER["model"] is MODEL

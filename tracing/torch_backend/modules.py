@@ -12,7 +12,9 @@ op and calls while dynamo traces pass straight through.
 Naming. The first module called at top level is the root: its modules keep the names of
 ``root.named_modules()`` (``encoder.layers.0.linear1``; the root itself is ``""``) and its
 parameters and buffers become source nodes ``src:param:{name}`` / ``src:buffer:{name}``. A module
-called later keeps the name it already has (``model.encoder(x)`` is still ``encoder``). A second,
+called later keeps the name it already has (``model.encoder(x)`` is still ``encoder``); a
+submodule called at top level before its model (``model.encoder(x)`` first) is named from the
+model when the calling code holds the model in a module-level variable. A second,
 unrelated model called at top level is prefixed with its class name (``Discriminator.fc``;
 ``Discriminator_2`` for a third of the same class), so two models' parameters never share a node.
 A module that is not registered anywhere (created inside ``forward``) is named after its class
@@ -36,6 +38,7 @@ Only the recording thread records; module calls on other threads are ignored.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from tracing.torch_backend.recording import TorchRecording
 
 _get_ident = threading.get_ident
+_CO_OPTIMIZED = inspect.CO_OPTIMIZED
 _is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 """False when run eagerly; dynamo folds it to True, so a traced hook is a no-op."""
 
@@ -231,13 +235,51 @@ class ModuleScope:
                     self._name_tree(module, path)
                     return path
         if not self.stack:
-            path = "" if self._roots == 0 else self._unique(type(_unwrap(module)).__name__)
-            self._roots += 1
+            container = self._container_in_caller(module)
+            if container is not None:  # ``model.encoder(x)`` before ``model(x)``
+                self._name_tree(container, self._root_path(container))
+                path = self.names.get(module)
+                if path is not None:
+                    return path
+            path = self._root_path(module)
         else:
             parent_path = self.names.get(self.stack[-1][0]) or ""
             path = self._unique(_join(parent_path, type(module).__name__))
         self._name_tree(module, path)
         return path
+
+    def _root_path(self, root: nn.Module) -> str:
+        """The path of a new top-level model: ``""`` for the first, its class name after."""
+        path = "" if self._roots == 0 else self._unique(type(_unwrap(root)).__name__)
+        self._roots += 1
+        return path
+
+    def _container_in_caller(self, module: nn.Module) -> nn.Module | None:
+        """The model that ``module`` belongs to, when the user's code called a submodule of a
+        model it holds in a variable (``model.encoder(x)``) rather than a model itself: the
+        one unnamed module among the calling code's variables that contains ``module``.
+
+        A function's own variables are not looked at: reading them (``f_locals``) would keep a
+        snapshot of them alive as long as the function runs; its module's globals are."""
+        try:
+            frame = self.recording.recorder.stacks.user_frame(sys._getframe(2))
+            if frame is None:
+                return None
+            optimized = frame.f_code.co_flags & _CO_OPTIMIZED  # a function body
+            namespace = frame.f_globals if optimized else frame.f_locals  # a module, a class
+            held = [v for v in list(namespace.values()) if isinstance(v, nn.Module)]
+            if any(v is module for v in held):
+                return None  # the program calls a model it holds: that is a root
+            found = [
+                v
+                for v in held
+                if self.names.get(v) is None and _holds(v, module)
+            ]
+            # the closest owner: one that holds none of the others (a wrapper holds the model)
+            closest = [v for v in found if not any(o is not v and _holds(v, o) for o in found)]
+        except Exception:  # an odd frame or module: name the module as a root
+            return None
+        return closest[0] if len(closest) == 1 else None
 
     def _unique(self, base: str) -> str:
         path, counter = base, 1
@@ -361,6 +403,11 @@ def _unpatch_dynamo(wrapper: Any, original: Any) -> None:
             and getattr(loaded, "unpatched_nn_module_call", None) is wrapper
         ):
             loaded.unpatched_nn_module_call = original
+
+
+def _holds(outer: nn.Module, inner: nn.Module) -> bool:
+    """Whether ``inner`` is one of ``outer``'s submodules (or ``outer`` itself)."""
+    return any(m is inner for m in outer.modules())
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
