@@ -84,8 +84,9 @@ class Trace:
                     raise self._reader.fail(
                         f"is damaged: op {op.seq} reads from unknown node {ref.source[:80]!r}"
                     )
-            for slot in op.mutates:
-                if slot >= max(len(op.inputs), 1) and op.inputs:
+            if op.mutates and op.inputs:  # (slots may skip inputs that were not linked)
+                slots = {ref.slot for ref in op.inputs}
+                if not all(slot in slots for slot in op.mutates):
                     raise self._reader.fail(f"is damaged: op {op.seq} mutates a missing input")
 
     # -- the contract ---

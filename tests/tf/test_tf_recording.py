@@ -163,6 +163,25 @@ def test_variables_created_and_written_in_the_block_are_named_and_ordered(tmp_pa
     assert (read.inputs[0].source, read.inputs[0].kind) == (add.node_id, "write")
 
 
+def test_a_function_writing_one_of_its_captured_variables_loads(tmp_path):
+    """A train-step shape: the function reads one captured variable and writes another, so
+    the call op's written slot skips the read one (the trace was refused as damaged)."""
+    scale, total = tf.Variable(1.0), tf.Variable(2.0)
+
+    @tf.function
+    def step(x):
+        total.assign_add(x * scale)
+        return total.read_value()
+
+    with tracing.record(tmp_path / "s.opscope"):
+        step(tf.constant(3.0))
+    trace = tracing.load(tmp_path / "s.opscope")
+    (call,) = [op for op in trace.ops if op.kind == "call"]
+    assert len(call.mutates) == 1
+    written = next(ref for ref in call.inputs if ref.slot == call.mutates[0])
+    assert written.source.startswith("src:variable:")
+
+
 def test_first_nonfinite_is_the_eager_op_at_the_users_line(eager):
     trace, _, total = eager
     assert np.isnan(total)
