@@ -182,6 +182,48 @@ def test_a_function_writing_one_of_its_captured_variables_loads(tmp_path):
     assert written.source.startswith("src:variable:")
 
 
+def test_writes_in_nested_functions_and_loops_and_reads_of_eager_writes_are_linked(tmp_path):
+    counter = tf.Variable(1.0)
+    weights = tf.Variable([1.0, 1.0])
+
+    @tf.function
+    def inner():
+        counter.assign_add(1.0)
+
+    @tf.function
+    def outer():  # writes the counter only through a nested call
+        inner()
+
+    @tf.function
+    def loop(n):  # ... and through a loop body
+        for _ in tf.range(n):
+            counter.assign_add(1.0)
+        return counter.read_value()
+
+    @tf.function
+    def scaled(x):  # reads weights written by eager code before the call
+        return x * weights
+
+    with tracing.record(tmp_path / "w.opscope"):
+        outer()
+        after_outer = counter.read_value()
+        loop(tf.constant(3))
+        after_loop = counter.read_value()
+        weights.assign(tf.math.log(tf.constant([-1.0, 1.0])))
+        scaled(tf.ones(2))
+    assert float(after_outer) == 2.0 and float(after_loop) == 5.0
+    trace = tracing.load(tmp_path / "w.opscope")
+    calls = {op.op_type: op for op in trace.ops if op.kind == "call"}
+    assert calls["outer"].mutates and calls["loop"].mutates
+    reads = [op for op in trace.ops if op.op_type == "ReadVariableOp"]
+    assert [ref.source for op in reads for ref in op.inputs] == [
+        calls["outer"].node_id,
+        calls["loop"].node_id,
+    ]
+    assign = _ops(trace, "AssignVariableOp")[-1]
+    assert assign.node_id in {ref.source for ref in calls["scaled"].inputs}
+
+
 def test_first_nonfinite_is_the_eager_op_at_the_users_line(eager):
     trace, _, total = eager
     assert np.isnan(total)

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 FUNCTION_ATTRS = ("f", "body", "cond", "then_branch", "else_branch", "branches")
 """Op attributes that name function graphs (control-flow bodies and nested calls)."""
+_BRANCH_ATTRS = frozenset({"then_branch", "else_branch", "branches"})
+"""Bodies whose inputs are the op's inputs after the first (the condition or branch index)."""
 
 WRITER_PREFIXES = (
     "Assign",
@@ -86,6 +88,9 @@ class FunctionGraphs:
         self._internal_dirs = internal_dirs
         self._calls: dict[str, CalledFunction] = {}
         self._recorded: set[str] = set()
+        self._child_writes: dict[str, frozenset[int]] = {}
+        """Input positions each recorded body writes (a nested call or loop body writes the
+        variables its op passes in at those positions)."""
         self._construction_paths: weakref.WeakKeyDictionary[Any, dict[str, str]] = (
             weakref.WeakKeyDictionary()
         )
@@ -199,6 +204,10 @@ class FunctionGraphs:
                     attrs.append((attr, child_id))
                     if child_id not in self._recorded:
                         self._record_child(graph, child, child_id, graph_id, op)
+                    offset = 1 if attr in _BRANCH_ATTRS else 0
+                    for position in self._child_writes.get(child_id, ()):
+                        if position + offset < len(op.inputs):
+                            written.add(op.inputs[position + offset].op.name)
             if op.type.startswith(WRITER_PREFIXES) and op.inputs:
                 written.add(op.inputs[0].op.name)
             outputs = []
@@ -250,7 +259,7 @@ class FunctionGraphs:
             self._recorder.add_function(child_id, tf_name, parent_id)
             return
         file, line, _func = self._user_frame(op)
-        self._record_graph(child_id, child, parent_id, file, line)
+        self._child_writes[child_id] = self._record_graph(child_id, child, parent_id, file, line)
 
     @staticmethod
     def _child_functions(op: Any, attr: str) -> list[str]:
