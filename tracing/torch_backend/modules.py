@@ -270,11 +270,7 @@ class ModuleScope:
             held = [v for v in list(namespace.values()) if isinstance(v, nn.Module)]
             if any(v is module for v in held):
                 return None  # the program calls a model it holds: that is a root
-            found = [
-                v
-                for v in held
-                if self.names.get(v) is None and _holds(v, module)
-            ]
+            found = [v for v in held if self.names.get(v) is None and _holds(v, module)]
             # the closest owner: one that holds none of the others (a wrapper holds the model)
             closest = [v for v in found if not any(o is not v and _holds(v, o) for o in found)]
         except Exception:  # an odd frame or module: name the module as a root
