@@ -224,6 +224,22 @@ def test_writes_in_nested_functions_and_loops_and_reads_of_eager_writes_are_link
     assert assign.node_id in {ref.source for ref in calls["scaled"].inputs}
 
 
+def test_building_a_functional_model_in_the_block_is_not_a_layer_call(tmp_path):
+    """Symbolic inputs passed after a Python setting (``training=False``) or nested are a
+    functional build, not a call: the real call is the layer's first."""
+    keras = pytest.importorskip("keras")
+    with tracing.record(tmp_path / "k.opscope"):
+        inputs = keras.Input((3,))
+        hidden = keras.layers.Dense(3, name="dense_kw")(training=False, inputs=inputs)
+        keras.Model(inputs, hidden)(np.ones((1, 3), "float32"))
+    trace = tracing.load(tmp_path / "k.opscope")
+    assert [(call.path, call.call_index) for call in trace.module_calls] == [
+        ("", 1),
+        ("dense_kw", 1),
+    ]
+    assert dict(trace.meta.versions)["keras"] == keras.__version__
+
+
 def test_first_nonfinite_is_the_eager_op_at_the_users_line(eager):
     trace, _, total = eager
     assert np.isnan(total)

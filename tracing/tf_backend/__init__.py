@@ -157,6 +157,9 @@ class TFBackend:
         name = getattr(backend, "backend", None)
         if callable(name) and name() != "tensorflow":
             return  # Keras on another backend: its layers run no TensorFlow ops
+        version = getattr(sys.modules.get("keras"), "__version__", None)
+        if isinstance(version, str):
+            self.recorder.note_version("keras", version)
         self.keras.install(layer_module)
 
     def _on_torch(self, _module: ModuleType) -> None:

@@ -195,10 +195,18 @@ class KerasScopes:
 
 
 def _is_symbolic(args: tuple, kwargs: dict, symbolic: Any) -> bool:
-    """True when the call's first tensor argument is a ``KerasTensor`` (a functional build)."""
-    first = args[0] if args else next(iter(kwargs.values()), None)
-    if isinstance(first, (list, tuple)) and first:
-        first = first[0]
-    elif isinstance(first, dict) and first:
-        first = next(iter(first.values()))
-    return isinstance(first, symbolic)
+    """True when the call's first tensor-like argument is a ``KerasTensor`` (a functional
+    build): the first positional argument or keyword value that is not a plain Python
+    setting, looked into through nested lists, tuples and dicts."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, (bool, int, float, str, type(None))):
+            continue  # ``training=False`` and friends
+        for _depth in range(8):  # ((kt1, kt2), kt3): the first leaf
+            if isinstance(value, (list, tuple)) and value:
+                value = value[0]
+            elif isinstance(value, dict) and value:
+                value = next(iter(value.values()))
+            else:
+                break
+        return isinstance(value, symbolic)
+    return False
