@@ -61,6 +61,7 @@ def error_box(parent: QWidget, title: str, text: str, details: str = "") -> QMes
     box.setWindowTitle(title)
     box.setText(title)
     box.setInformativeText(text)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # file names and trace text shown as written
     if details:
         box.setDetailedText(details)
     box.setStandardButtons(QMessageBox.StandardButton.Ok)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from functools import lru_cache
 from pathlib import PurePath
@@ -12,6 +13,19 @@ _OP_PREFIXES = (
     ("torch.nn.functional.", "F."),
     ("torch.Tensor.", "Tensor."),
 )
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` for a tooltip (or any rich-text-capable label), shown exactly as written.
+
+    Qt renders a tooltip as HTML when its first line looks like HTML, so a file name from a
+    trace such as ``<img src="/x.png">.py`` would load an image. This escapes ``text`` in a
+    ``white-space:pre`` paragraph: the same lines and size as plain text (``""`` stays empty,
+    which clears a tooltip).
+    """
+    if not text:
+        return ""
+    return f"<p style='white-space:pre'>{html.escape(text, quote=False)}</p>"
 
 
 def short_op_name(op_type: str) -> str:

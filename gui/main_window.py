@@ -40,7 +40,7 @@ import tracing
 from gui import actions as action_table
 from gui.actions import ActionId
 from gui.dialogs import ShortcutsDialog, error_box
-from gui.formatting import format_location
+from gui.formatting import format_location, plain_tooltip
 from gui.panels.breakpoints import BreakpointsPanel
 from gui.panels.call_stack import CallStackPanel
 from gui.panels.source_view import SourcePanel
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
             )
             self.status_module.setText(op.module_path or "(top level)")
             self.status_location.setText(format_location(op))
-            self.status_location.setToolTip(op.location)
+            self.status_location.setToolTip(plain_tooltip(op.location))
             self.status_nonfinite.set_color(colors(self.palette()).nonfinite)
             self.status_nonfinite.setText("⚠ NaN/Inf output" if op.nonfinite else "")
         self._update_actions()

@@ -100,12 +100,12 @@ def bounded_2d(
     was left out (``""`` when nothing was).
 
     At most ``max_rows`` rows and ``max_columns`` columns (and, with ``max_cells``, fewer rows
-    so that rows × columns stays within it). An empty ``data`` gives the note ``empty (0 × n)``.
+    so that rows × columns stays within it). An empty ``data`` gives ``Empty (0 × n): no values``.
     Taking the corner is a numpy view: no values are copied.
     """
     rows, columns = (int(n) for n in data.shape)
     if rows == 0 or columns == 0:
-        return data[:0, :0], f"empty ({rows:,} × {columns:,})"
+        return data[:0, :0], f"Empty ({rows:,} × {columns:,}): no values"
     shown_columns = min(columns, max_columns)
     row_limit = max_rows
     if max_cells is not None:
@@ -120,26 +120,45 @@ def bounded_2d(
     return data[:shown_rows, :shown_columns], note
 
 
+HISTOGRAM_CHUNK = 1 << 22
+"""Values converted to float64 at a time (32 MB), so a big tensor never doubles in memory."""
+
+
 def histogram(array: np.ndarray, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(counts, edges)`` over the finite values (empty arrays when there are none).
 
-    ``bins`` defaults to about twice the square root of the count, between 8 and 64.
+    ``bins`` defaults to about twice the square root of the count, between 8 and 64. Big
+    arrays are counted a chunk at a time (the same counts as one ``np.histogram``).
     """
     data = np.asarray(array)
     if np.iscomplexobj(data):
         data = np.abs(data)
     if not np.issubdtype(data.dtype, np.number) and data.dtype != np.bool_:
         return np.zeros(0), np.zeros(0)
-    data = data.reshape(-1).astype(np.float64, copy=False)
-    finite = data[np.isfinite(data)]
-    if finite.size == 0:
+    flat = data.reshape(-1)
+    whole = flat.dtype.kind in "biu"  # integers and booleans: every value is finite
+
+    def chunks():
+        for start in range(0, flat.size, HISTOGRAM_CHUNK):
+            part = flat[start : start + HISTOGRAM_CHUNK].astype(np.float64, copy=False)
+            yield part if whole else part[np.isfinite(part)]
+
+    kept = list(chunks()) if flat.size <= HISTOGRAM_CHUNK else None  # one chunk: convert once
+    low, high, count = np.inf, -np.inf, 0
+    for part in kept if kept is not None else chunks():
+        if part.size:
+            low, high = min(low, float(part.min())), max(high, float(part.max()))
+            count += part.size
+    if count == 0:
         return np.zeros(0), np.zeros(0)
-    low, high = float(finite.min()), float(finite.max())
     if low == high:
         low, high = low - 0.5, high + 0.5
     if bins is None:
-        bins = int(min(HISTOGRAM_BINS, max(8, 2 * np.sqrt(finite.size))))
-    return np.histogram(finite, bins=bins, range=(low, high))
+        bins = int(min(HISTOGRAM_BINS, max(8, 2 * np.sqrt(count))))
+    counts, edges = np.histogram(np.zeros(0), bins=bins, range=(low, high))
+    for part in kept if kept is not None else chunks():
+        counts += np.histogram(part, bins=edges)[0]
+    return counts, edges
 
 
 def finite_levels(data: np.ndarray) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from gui.graph.hierarchy import ROOT
-from gui.graph.visible import ViewState, VisibleGraph
+from gui.graph.visible import MAX_OPEN_DEPTH, ViewState, VisibleGraph
 
 DEFAULT_BUDGET = 48
 """Visible nodes the first view aims for."""
@@ -143,7 +143,7 @@ class Expansion:
                 continue  # tf.function calls open only when asked, or with "all"
             if depth is not None and node.depth - base > depth:
                 continue
-            if root == ROOT or root in h.ancestors(node.id):
+            if root == ROOT or h.is_inside(node.id, root):
                 self.expanded.add(node.id)
 
     def unfold_all(self) -> None:
@@ -154,7 +154,7 @@ class Expansion:
         """Open groups breadth first (and unfold short runs) while the view stays under
         ``budget`` visible nodes: the readable first view of a big trace."""
         visible = self.visible
-        state = self.snapshot()
+        state = self.snapshot()  # children depend on the unfolded members only
         count = len(visible.children(root, state))
         queue = deque(visible.children(root, state))
         while queue:
@@ -165,14 +165,17 @@ class Expansion:
                 if len(series.members) > AUTO_UNFOLD_MAX or count + grow > budget:
                     continue
                 self.unfolded.update(series.members)
+                state = ViewState(state.expanded, frozenset(self.unfolded))
                 count += grow
                 queue.extend(series.members)
                 continue
             node = visible.h.nodes.get(node_id)
             if node is None or not node.expandable or node.kind == "op":
                 continue
+            if node.depth > MAX_OPEN_DEPTH:
+                continue  # drawn closed anyway
             self.expanded.add(node_id)
-            inner = visible.children(node_id, self.snapshot())
+            inner = visible.children(node_id, state)
             if count - 1 + len(inner) > budget:
                 self.expanded.discard(node_id)
                 continue

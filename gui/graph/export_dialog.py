@@ -151,7 +151,7 @@ class ExportDialog(QDialog):
         try:
             export_format(self.path_edit.text())
         except ExportError as error:
-            QMessageBox.warning(self, "Export Graph", str(error))
+            _warn(self, str(error))
             return
         self.accept()
 
@@ -179,6 +179,15 @@ class ExportDialog(QDialog):
             view=view,
             current_seq=current.seq if current is not None and state is not None else None,
         )
+
+
+def _warn(parent: QWidget, text: str) -> None:
+    """A modal warning whose text (paths, module names from the trace) shows as written."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "Export Graph", text, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
 
 
 def run_export_dialog(panel: GraphPanel) -> None:
@@ -210,7 +219,7 @@ def export_with_progress(panel: GraphPanel, options: ExportOptions) -> bool:
         export_graph(panel.model, options, report)
     except ExportError as error:
         progress.close()
-        QMessageBox.warning(panel, "Export Graph", str(error))
+        _warn(panel, str(error))
         return False
     progress.setValue(100)
     progress.close()

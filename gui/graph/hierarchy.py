@@ -19,9 +19,10 @@ Pure logic, no Qt. Built once per trace (``Hierarchy.from_trace``):
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -89,6 +90,29 @@ class FlowEdge(NamedTuple):
     kind: str = "data"
 
 
+@dataclass(slots=True)
+class _Walk:
+    """One walk over the whole tree (the order ``Hierarchy.leaves`` yields in), so that "the
+    leaves under a group" and "which child of a group holds a node" cost no walk up or down
+    the tree: with module calls nested thousands deep, those walks made opening quadratic."""
+
+    version: int
+    enter: dict[str, int]
+    """Position of each node in the walk; its subtree follows it, up to ``leave``."""
+    leave: dict[str, int]
+    leaf_positions: list[int]
+    leaf_ids: list[str]
+    child_starts: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
+    """Per group (filled on demand): its children's ``enter`` positions, increasing."""
+
+
+def _inside(walk: _Walk, node_id: str, group_id: str) -> bool:
+    start, position = walk.enter.get(group_id), walk.enter.get(node_id)
+    if start is None or position is None:
+        return False
+    return start < position < walk.leave[group_id]
+
+
 class Hierarchy:
     """Nodes, parent/child links, leaf-to-leaf edges and foldable runs of one trace."""
 
@@ -113,6 +137,9 @@ class Hierarchy:
         self._pending_calls: dict[str, str] = {}
         """Call op id → graph id of a function not materialised yet."""
         self._lock = threading.RLock()
+        self._version = 0
+        """Bumped whenever nodes are added after building (a materialised function call)."""
+        self._walk: _Walk | None = None
 
     # -- building ---
 
@@ -415,6 +442,81 @@ class Hierarchy:
             if node.kind == "op" and node.children:
                 yield node.id
 
+    def subtree_leaves(self, group_id: str) -> list[str]:
+        """``list(leaves(group_id))``, in the same order, without walking the groups on the
+        way (a chain of nested groups costs nothing per level)."""
+        walk = self._current_walk()
+        start = walk.enter.get(group_id)
+        if start is None:
+            return list(self.leaves(group_id))
+        positions = walk.leaf_positions
+        low = bisect.bisect_left(positions, start)
+        high = bisect.bisect_left(positions, walk.leave[group_id])
+        return walk.leaf_ids[low:high]
+
+    def child_holding(self, group_id: str, node_id: str) -> str | None:
+        """The child of ``group_id`` whose subtree holds ``node_id`` (None when ``node_id`` is
+        not strictly inside the group)."""
+        return self.child_finder(group_id)(node_id)
+
+    def child_finder(self, group_id: str) -> Callable[[str], str | None]:
+        """``child_holding(group_id, ·)`` for many nodes: a lookup and a bisection each."""
+        walk = self._current_walk()
+        start = walk.enter.get(group_id)
+        if start is None:
+            return lambda _node_id: None
+        end = walk.leave[group_id]
+        enter = walk.enter
+        starts = walk.child_starts.get(group_id)
+        if starts is None:
+            pairs = sorted((enter[c], c) for c in self.nodes[group_id].children)
+            starts = ([p for p, _ in pairs], [c for _, c in pairs])
+            walk.child_starts[group_id] = starts
+        positions, ids = starts
+        bisect_right = bisect.bisect_right
+
+        def child_of(node_id: str) -> str | None:
+            position = enter.get(node_id)
+            if position is None or not start < position < end:
+                return None
+            index = bisect_right(positions, position) - 1
+            return ids[index] if index >= 0 else None
+
+        return child_of
+
+    def is_inside(self, node_id: str, group_id: str) -> bool:
+        """True when ``node_id`` is strictly inside ``group_id``."""
+        return _inside(self._current_walk(), node_id, group_id)
+
+    def _current_walk(self) -> _Walk:
+        with self._lock:
+            walk = self._walk
+            if walk is not None and walk.version == self._version:
+                return walk
+            enter: dict[str, int] = {}
+            leave: dict[str, int] = {}
+            leaf_positions: list[int] = []
+            leaf_ids: list[str] = []
+            position = 0
+            stack: list[tuple[str, bool]] = [(ROOT, False)]
+            while stack:  # the order of ``leaves``: children pushed, popped last first
+                node_id, done = stack.pop()
+                if done:
+                    leave[node_id] = position
+                    continue
+                node = self.nodes[node_id]
+                enter[node_id] = position
+                if (node.children and node.kind == "op") or (
+                    not node.children and node.kind != "root"
+                ):
+                    leaf_positions.append(position)
+                    leaf_ids.append(node_id)
+                position += 1
+                stack.append((node_id, True))
+                stack.extend((child, False) for child in node.children)
+            self._walk = _Walk(self._version, enter, leave, leaf_positions, leaf_ids)
+            return self._walk
+
     def groups(self) -> Iterable[HNode]:
         """Every expandable node (groups and materialised or not function calls)."""
         return (n for n in self.nodes.values() if n.expandable and n.kind != "root")
@@ -446,6 +548,7 @@ class Hierarchy:
             graph_id = self._pending_calls.pop(call_id, None)
             if graph_id is None:
                 return
+            self._version += 1
             call = self.nodes[call_id]
             local: dict[str, str] = {}
             self._materialize_function(call, graph_id, f"{call_id}/", local)
@@ -456,36 +559,51 @@ class Hierarchy:
         self, container: HNode, graph_id: str, prefix: str, local: dict[str, str]
     ) -> None:
         """Nodes of one function graph (and its nested graphs) under ``container``;
-        ``local`` collects recorded node id → node id of this call's copy."""
-        scopes: dict[str, str] = {}
-        for gnode in self._fn_nodes.get(graph_id, ()):
-            parent = self._fn_scope(container, gnode.module_path, prefix, scopes)
-            node_id = prefix + gnode.node_id
-            out = gnode.outputs[0] if gnode.outputs else None
-            self._add(
-                HNode(
-                    node_id,
-                    "fn_node",
-                    parent,
-                    gnode.name.rsplit("/", 1)[-1] or short_op_name(gnode.op_type),
-                    gnode.op_type,
-                    module_path=gnode.module_path,
-                    shape=out.shape if out else None,
-                    dtype=out.dtype if out else "",
-                    nonfinite=any(o.nonfinite for o in gnode.outputs),
-                    caption=short_op_name(gnode.op_type),
-                    ref=gnode,
+        ``local`` collects recorded node id → node id of this call's copy.
+
+        Nested graphs are done depth first in order with a work list (no recursion: they may
+        nest deep), each graph once (a damaged trace may make a function its own ancestor).
+        """
+        seen = {graph_id}
+        pending: list[tuple[HNode, str, str]] = [(container, graph_id, prefix)]
+        while pending:
+            container, graph_id, prefix = pending.pop()
+            if container.kind == "function" and container.id not in self.nodes:
+                self._add(container)
+                self.nodes[container.parent].children.append(container.id)  # type: ignore[index]
+            scopes: dict[str, str] = {}
+            for gnode in self._fn_nodes.get(graph_id, ()):
+                parent = self._fn_scope(container, gnode.module_path, prefix, scopes)
+                node_id = prefix + gnode.node_id
+                out = gnode.outputs[0] if gnode.outputs else None
+                self._add(
+                    HNode(
+                        node_id,
+                        "fn_node",
+                        parent,
+                        gnode.name.rsplit("/", 1)[-1] or short_op_name(gnode.op_type),
+                        gnode.op_type,
+                        module_path=gnode.module_path,
+                        shape=out.shape if out else None,
+                        dtype=out.dtype if out else "",
+                        nonfinite=any(o.nonfinite for o in gnode.outputs),
+                        caption=short_op_name(gnode.op_type),
+                        ref=gnode,
+                    )
                 )
-            )
-            self.nodes[parent].children.append(node_id)
-            local[gnode.node_id] = node_id
-        for sub in self._fn_children.get(graph_id, ()):
-            sub_id = f"{prefix}fn:{sub.graph_id}"
-            group = self._add(
-                HNode(sub_id, "function", container.id, sub.name, "function", expandable=True)
-            )
-            container.children.append(sub_id)
-            self._materialize_function(group, sub.graph_id, f"{sub_id}/", local)
+                self.nodes[parent].children.append(node_id)
+                local[gnode.node_id] = node_id
+            subs = []
+            for sub in self._fn_children.get(graph_id, ()):
+                if sub.graph_id in seen:
+                    continue
+                seen.add(sub.graph_id)
+                sub_id = f"{prefix}fn:{sub.graph_id}"
+                group = HNode(
+                    sub_id, "function", container.id, sub.name, "function", expandable=True
+                )
+                subs.append((group, sub.graph_id, f"{sub_id}/"))
+            pending.extend(reversed(subs))  # the first nested graph is done next
 
     def _connect_function(self, local: dict[str, str]) -> None:
         """Edges among a materialised call's nodes, and from outer nodes into them."""

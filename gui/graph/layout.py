@@ -18,7 +18,7 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import igraph
 
@@ -102,6 +102,18 @@ class _Ordering:
     """Per edge, its dummy items top to bottom."""
 
 
+@dataclass(slots=True)
+class _Frame:
+    """A group being laid out: its children, edges, and the parts laid out so far."""
+
+    group_id: str
+    children: tuple[str, ...]
+    edges: tuple[LiftedEdge, ...]
+    parts: list[object] = field(default_factory=list)
+    next: int = 0
+    """Index of the next child to lay out."""
+
+
 class LayoutEngine:
     """Lays out a hierarchy for a view state; keeps per-group caches between calls."""
 
@@ -151,15 +163,40 @@ class LayoutEngine:
         counter: list[int],
         progress: Callable[[int], None] | None,
     ) -> GroupLayout:
+        """Lay out ``group_id`` and its expanded descendants, innermost groups first.
+
+        A loop with its own stack rather than recursion: module calls may nest thousands deep.
+        """
         visible = self.visible
-        children = visible.children(group_id, state)
-        edges = visible.edges(group_id, state)
-        parts: list[object] = []
-        for child in children:
-            if child in visible.series or not visible.is_expanded(child, state):
-                parts.append(self.leaf_size(child))
-            else:
-                parts.append(self._group(child, state, counter, progress))
+
+        def enter(gid: str) -> _Frame:
+            return _Frame(gid, visible.children(gid, state), visible.edges(gid, state))
+
+        stack = [enter(group_id)]
+        while True:
+            frame = stack[-1]
+            children = frame.children
+            while frame.next < len(children):
+                child = children[frame.next]
+                if child in visible.series or not visible.is_expanded(child, state):
+                    frame.parts.append(self.leaf_size(child))
+                    frame.next += 1
+                    continue
+                break
+            if frame.next < len(children):  # an expanded child: lay it out first
+                stack.append(enter(children[frame.next]))
+                continue
+            stack.pop()
+            result = self._finish_group(frame, counter, progress)
+            if not stack:
+                return result
+            stack[-1].parts.append(result)
+            stack[-1].next += 1
+
+    def _finish_group(
+        self, frame: _Frame, counter: list[int], progress: Callable[[int], None] | None
+    ) -> GroupLayout:
+        group_id, children, edges, parts = frame.group_id, frame.children, frame.edges, frame.parts
         counter[0] += 1
         if progress is not None and counter[0] % 50 == 0:
             progress(counter[0])

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from gui.coalesce import CoalescedCall
+from gui.formatting import plain_tooltip
 from gui.graph.layout import GroupLayout
 from gui.graph.model import GraphModel
 from gui.graph.qt_fonts import QtMeasure, default_family
@@ -284,7 +285,7 @@ class GraphPanel(QWidget):
         self._busy = False
         self.busy_label.hide()
         self.search_status.setText("layout failed")
-        self.search_status.setToolTip(f"{type(error).__name__}: {error}")
+        self.search_status.setToolTip(plain_tooltip(f"{type(error).__name__}: {error}"))
         self._start_pending()
 
     def _request_layout(

@@ -100,8 +100,20 @@ class GraphScene(QGraphicsScene):
             self.set_selected(selected)
 
     def _apply_group(self, gitem: GroupItem, layout: GroupLayout) -> None:
+        """Apply ``layout`` to ``gitem`` and then to its open groups, outermost first (a work
+        list rather than recursion: module calls may nest thousands deep)."""
+        pending = [(gitem, layout)]
+        while pending:
+            gitem, layout = pending.pop()
+            pending.extend(self._apply_one_group(gitem, layout))
+
+    def _apply_one_group(
+        self, gitem: GroupItem, layout: GroupLayout
+    ) -> list[tuple[GroupItem, GroupLayout]]:
+        """Items for the nodes and edges of one group; returns its open child groups to do."""
         if gitem.layout is layout:
-            return
+            return []
+        inner: list[tuple[GroupItem, GroupLayout]] = []
         old = gitem.child_nodes
         new: dict[str, QGraphicsItem] = {}
         for box in layout.nodes:
@@ -128,7 +140,7 @@ class GraphScene(QGraphicsScene):
             item.setPos(box.x, box.y)
             if is_group:
                 item.set_size(box.w, box.h)
-                self._apply_group(item, box.content)
+                inner.append((item, box.content))
             new[box.id] = item
         for item in old.values():
             self._drop(item)
@@ -144,6 +156,7 @@ class GraphScene(QGraphicsScene):
             for edge in gitem.edge_items:
                 self.addItem(edge)
         gitem.layout = layout
+        return inner
 
     def _tune_index(self) -> None:
         """A BSP depth that fits the number of top-level items (Qt's automatic choice stays

@@ -8,7 +8,7 @@ from pathlib import Path
 from gui.graph.drawing import series_title
 from gui.graph.labels import format_shape, format_tensor
 from gui.graph.layout import EdgeRoute
-from gui.graph.visible import IN_PORT, OUT_PORT, VisibleGraph
+from gui.graph.visible import IN_PORT, MAX_OPEN_DEPTH, OUT_PORT, VisibleGraph
 
 MAX_LISTED = 6
 
@@ -77,7 +77,10 @@ def node_tooltip(visible: VisibleGraph, node_id: str) -> str:
         rows.append(_row("seq", f"{node.seq} – {node.last_seq}"))
     if node.nonfinite:
         rows.append(_row("values", "<b style='color:#cf222e'>an op inside produced NaN/Inf</b>"))
-    return _table(escape(node.label), rows, "Click to open or close")
+    hint = "Click to open or close"
+    if node.depth > MAX_OPEN_DEPTH:
+        hint = f"Nested more than {MAX_OPEN_DEPTH} groups deep: drawn closed"
+    return _table(escape(node.label), rows, hint)
 
 
 def _table(title: str, rows: list[str], hint: str) -> str:

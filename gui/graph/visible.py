@@ -20,6 +20,12 @@ IN_PORT = "<in>"
 OUT_PORT = "<out>"
 MAX_EDGE_TENSORS = 4
 """Distinct (shape, dtype) pairs kept per lifted edge for its tooltip."""
+MAX_OPEN_DEPTH = 200
+"""Groups nested deeper than this are drawn closed even when expanded. Each open level is a
+box inside a box (two nested scene items); Qt's cost grows faster than linearly with the
+nesting (1,000 levels take seconds to draw, 5,000 minutes), while recorded recursive models
+nest a few hundred module calls at most. What is hidden below is still searchable, and the
+current op is shown by the closed group that holds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,12 @@ class VisibleGraph:
         if node_id == ROOT:
             return True
         node = self.h.nodes.get(node_id)
-        return node is not None and node.expandable and node_id in state.expanded
+        return (
+            node is not None
+            and node.expandable
+            and node_id in state.expanded
+            and node.depth <= MAX_OPEN_DEPTH
+        )
 
     def _unfolded_key(self, group_id: str, state: ViewState) -> frozenset[str]:
         if not state.unfolded or group_id not in self.h.runs:
@@ -173,25 +184,7 @@ class VisibleGraph:
         if cached is not None:
             return cached
         h = self.h
-        depth = h.nodes[group_id].depth
-        memo: dict[str, str | None] = {}
-
-        def child_of(node_id: str) -> str | None:
-            """The child of the group holding ``node_id`` (None: outside the group)."""
-            found = memo.get(node_id, False)
-            if found is not False:
-                return found  # type: ignore[return-value]
-            node = h.nodes.get(node_id)
-            result: str | None = None
-            if node is not None and node.depth > depth:
-                current = node
-                while current.depth > depth + 1 and current.parent is not None:
-                    current = h.nodes[current.parent]
-                if current.parent == group_id:
-                    result = current.id
-            memo[node_id] = result
-            return result
-
+        child_of = h.child_finder(group_id)  # the child holding a node (None: outside)
         acc: dict[tuple[str, str], list] = {}
 
         def add(src: str, dst: str, shape: tuple[int, ...], dtype: str) -> None:
@@ -206,13 +199,14 @@ class VisibleGraph:
                 entry[0].append((shape, dtype))
 
         is_root = group_id == ROOT
-        for leaf in h.leaves(group_id):
-            if leaf == group_id:
+        in_edges, out_edges = h.in_edges, h.out_edges
+        for leaf in h.subtree_leaves(group_id):
+            if leaf == group_id or (leaf not in in_edges and leaf not in out_edges):
                 continue
             mine = child_of(leaf)
             if mine is None:
                 continue
-            for edge in h.in_edges.get(leaf, ()):
+            for edge in in_edges.get(leaf, ()):
                 src = child_of(edge.src)
                 if src is None:
                     if is_root:
@@ -221,7 +215,7 @@ class VisibleGraph:
                 add(src, mine, edge.shape, edge.dtype)
             if is_root:
                 continue
-            for edge in h.out_edges.get(leaf, ()):
+            for edge in out_edges.get(leaf, ()):
                 if child_of(edge.dst) is None:
                     add(mine, OUT_PORT, edge.shape, edge.dtype)
         result = {pair: (tensors, count) for pair, (tensors, count) in acc.items()}

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import icons
-from gui.formatting import file_name, short_op_name
+from gui.formatting import file_name, plain_tooltip, short_op_name
 from gui.session import DebugSession
 from gui.theme import colors
 
@@ -103,7 +103,7 @@ class BreakpointsPanel(QWidget):
             stops = len(session.timeline.line_stops(file, line))
             item = QTreeWidgetItem([f"{file_name(file)}:{line}   ({stops} stops)"])
             item.setIcon(0, dot)
-            item.setToolTip(0, f"{file}:{line}\nClick to show; uncheck to remove")
+            item.setToolTip(0, plain_tooltip(f"{file}:{line}\nClick to show; uncheck to remove"))
             item.setData(0, KIND_ROLE, "line")
             item.setData(0, TARGET_ROLE, (file, line))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -115,7 +115,9 @@ class BreakpointsPanel(QWidget):
             count = len(session.timeline.op_type_seqs(op_type))
             item = QTreeWidgetItem([f"op type {short_op_name(op_type)}   ({count} ops)"])
             item.setIcon(0, dot)
-            item.setToolTip(0, f"Continue stops at every {op_type}; uncheck to remove")
+            item.setToolTip(
+                0, plain_tooltip(f"Continue stops at every {op_type}; uncheck to remove")
+            )
             item.setData(0, KIND_ROLE, "op_type")
             item.setData(0, TARGET_ROLE, op_type)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.formatting import plain_tooltip
 from gui.panels.cell_text import CellTexts
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -172,7 +173,7 @@ class RowsModel(QAbstractTableModel):
         if role == _ROW:
             return row.target
         if role == _TOOLTIP:
-            return row.tooltip or None
+            return plain_tooltip(row.tooltip) or None  # shown as written, never as HTML
         return None
 
 

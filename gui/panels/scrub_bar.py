@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from gui.formatting import short_op_name
+from gui.formatting import plain_tooltip, short_op_name
 from gui.session import DebugSession
 from gui.stepping import runs
 from gui.theme import colors
@@ -206,7 +206,7 @@ class ScrubBar(QWidget):
             lines.append(op.module_path)
         if op.nonfinite:
             lines.append("output holds NaN/Inf")
-        QToolTip.showText(event.globalPosition().toPoint(), "\n".join(lines), self)
+        QToolTip.showText(event.globalPosition().toPoint(), plain_tooltip("\n".join(lines)), self)
 
 
 def _short_path(path: str) -> str:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.formatting import format_tensor, nonfinite_text, short_op_name
+from gui.formatting import format_tensor, nonfinite_text, plain_tooltip, short_op_name
 from gui.panels.code_editor import CodeEditor, language_for, warm_up_highlighter
 from gui.panels.list_model import ROW_ROLE, Row, RowsModel, compact_table, visible_row_count
 from gui.panels.static_label import StaticLabel
@@ -73,6 +73,7 @@ class SourcePanel(QWidget):
         self.editor.sig_gutter_clicked.connect(self._on_gutter_clicked)
         self.placeholder = QLabel()
         self.placeholder.setObjectName("source_placeholder")
+        self.placeholder.setTextFormat(Qt.TextFormat.RichText)  # callers escape trace text
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setMargin(24)
@@ -216,7 +217,7 @@ class SourcePanel(QWidget):
         folder = "" if folder in ("", ".") else folder
         self.title.setText(name)  # where the text came from is said below (banner, placeholder)
         self.title.set_suffix(folder, theme.muted)
-        self.title.setToolTip(source.file)
+        self.title.setToolTip(plain_tooltip(source.file))
 
     def _show_missing(self, source: SourceText) -> None:
         op = self.session.current

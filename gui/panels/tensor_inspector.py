@@ -23,7 +23,7 @@ from superqt.utils import create_worker
 from gui.coalesce import CoalescedCall
 from gui.formatting import format_count, format_number, format_shape, short_op_name
 from gui.panels.static_label import StaticLabel
-from gui.panels.tensor_views import HeatmapView, HistogramView, Slicer, ValuesTable
+from gui.panels.tensor_views import HeatmapView, HistogramView, Slicer, ValuesView
 from gui.session import DebugSession
 from gui.tensor_data import TensorRef, as_2d, tensor_refs
 from gui.theme import code_font, colors
@@ -121,7 +121,7 @@ class TensorInspectorPanel(QWidget):
         self.slicer.sig_indices_changed.connect(self._on_slice_changed)
         self.histogram = HistogramView()
         self.heatmap = HeatmapView()
-        self.values = ValuesTable()
+        self.values = ValuesView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.histogram, "Histogram")

@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -34,14 +35,45 @@ from gui.tensor_data import (
     NAN_RGBA,
     NEGINF_RGBA,
     POSINF_RGBA,
+    bounded_2d,
     displayable,
     finite_levels,
     histogram,
     nonfinite_overlay,
+    qt_int,
 )
 from gui.theme import code_font, colors
 
 _Index = QModelIndex | QPersistentModelIndex
+
+VALUES_MAX_ROWS = 100_000
+VALUES_MAX_COLUMNS = 10_000
+"""The values table shows at most this corner of a slice (with a note saying so): a header
+longer than a C ``int`` of pixels makes Qt loop or crash, and nobody scrolls further."""
+
+HEATMAP_MAX_SIDE = 16_384
+HEATMAP_MAX_CELLS = 1 << 24
+"""The heatmap draws at most this many rows or columns, and cells (16.7 M: 134 MB as float64)."""
+
+
+def _note_label() -> QLabel:
+    """A muted one-line note over a view (what part of the slice it shows); hidden when empty."""
+    label = QLabel()
+    label.setObjectName("view_note")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.hide()
+    return label
+
+
+def _set_note(label: QLabel, note: str, palette: QPalette) -> None:
+    """Show ``note`` (hide the label when it is empty) in ``palette``'s muted colour."""
+    label.setText(note)
+    label.setVisible(bool(note))
+    muted = colors(palette).muted
+    if label.palette().color(QPalette.ColorRole.WindowText) != muted:
+        own = QPalette(label.palette())
+        own.setColor(QPalette.ColorRole.WindowText, muted)
+        label.setPalette(own)
 
 
 def _style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
@@ -179,6 +211,9 @@ class HeatmapView(QWidget):
         self.colorbar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.data: np.ndarray | None = None
+        """The cells drawn (the top-left corner of the slice when it is very big)."""
+        self.note = _note_label()
+        """What part of the slice is drawn, when not all of it (or that it is empty)."""
         self.hover = QLabel(" ")
         self.hover.setFont(code_font())
         legend = QLabel(
@@ -193,6 +228,7 @@ class HeatmapView(QWidget):
         footer.addWidget(legend, 0, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
         layout.addLayout(footer)
         self.view.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -205,9 +241,20 @@ class HeatmapView(QWidget):
         _style_plot(self.plot, palette)
         axis = self.colorbar.getAxis("right")
         axis.setTextPen(pg.mkPen(palette.color(QPalette.ColorRole.Text)))
+        _set_note(self.note, self.note.text(), palette)
 
     def show_slice(self, data: np.ndarray) -> None:
-        """Draw a 2-D array."""
+        """Draw a 2-D array (its top-left corner when it is very big)."""
+        total_rows, total_columns = data.shape
+        data, note = bounded_2d(data, HEATMAP_MAX_SIDE, HEATMAP_MAX_SIDE, HEATMAP_MAX_CELLS)
+        _set_note(self.note, note, self.palette())
+        if data.size == 0:
+            self.data = None
+            self.image.clear()
+            self.overlay.clear()
+            self.overlay.hide()
+            self.hover.setText(f"{total_rows} × {total_columns}")
+            return
         self.data = data
         self.image.setImage(displayable(data), autoLevels=False)
         self.colorbar.setLevels(finite_levels(data))
@@ -220,7 +267,7 @@ class HeatmapView(QWidget):
             self.overlay.show()
         rows, columns = data.shape
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
-        self.hover.setText(f"{rows} × {columns}")
+        self.hover.setText(f"{total_rows} × {total_columns}")
 
     def clear(self) -> None:
         """Show nothing."""
@@ -228,6 +275,7 @@ class HeatmapView(QWidget):
         self.image.clear()
         self.overlay.clear()
         self.hover.setText(" ")
+        _set_note(self.note, "", self.palette())
 
     def _on_mouse_moved(self, position: QPointF) -> None:
         if self.data is None or not self.plot.sceneBoundingRect().contains(position):
@@ -246,17 +294,23 @@ def _scalar(value: Any) -> float | int:
 
 
 class ValuesModel(QAbstractTableModel):
-    """Adapts a 2-D numpy slice to a read-only table; NaN and Inf cells are coloured."""
+    """Adapts a 2-D numpy slice to a read-only table; NaN and Inf cells are coloured.
+
+    Shows at most ``VALUES_MAX_ROWS`` × ``VALUES_MAX_COLUMNS`` (the top-left corner);
+    ``note`` says what was left out.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._data = np.zeros((0, 0))
         self._palette = QPalette()
+        self.note = ""
+        """What part of the slice the table shows, when not all of it (or that it is empty)."""
 
     def set_data(self, data: np.ndarray) -> None:
         """Show ``data`` (2-D)."""
         self.beginResetModel()
-        self._data = data
+        self._data, self.note = bounded_2d(data, VALUES_MAX_ROWS, VALUES_MAX_COLUMNS)
         self.endResetModel()
 
     def set_palette(self, palette: QPalette) -> None:
@@ -264,10 +318,10 @@ class ValuesModel(QAbstractTableModel):
         self._palette = QPalette(palette)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else int(self._data.shape[0])
+        return 0 if parent.isValid() else qt_int(min(self._data.shape[0], VALUES_MAX_ROWS))
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else int(self._data.shape[1])
+        return 0 if parent.isValid() else qt_int(min(self._data.shape[1], VALUES_MAX_COLUMNS))
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -316,6 +370,33 @@ class ValuesTable(QTableView):
         self.values.set_data(data)
 
 
+class ValuesView(QWidget):
+    """The values table under a note saying what part of the slice it shows, if not all."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.note = _note_label()
+        self.table = ValuesTable()
+        self.values = self.table.values
+        """The table's model."""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.note.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.note)  # hidden (and taking no room) when the whole slice shows
+        layout.addWidget(self.table, 1)
+
+    def show_slice(self, data: np.ndarray) -> None:
+        """Show ``data`` (2-D; its top-left corner when it is very big)."""
+        self.table.show_slice(data)
+        _set_note(self.note, self.values.note, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            _set_note(self.note, self.note.text(), self.palette())
+        super().changeEvent(event)
+
+
 class Slicer(QWidget):
     """One slider per leading dimension; the last two dimensions form the shown slice."""
 
@@ -350,7 +431,8 @@ class Slicer(QWidget):
         self._sliders, self._labels = [], []
         for dim, size in enumerate(leading):
             slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(0, max(0, size - 1))
+            slider.setRange(0, qt_int(max(0, size - 1)))
+            slider.setEnabled(size > 0)
             slider.setObjectName(f"slice_dim_{dim}")
             label = QLabel()
             label.setFont(code_font())
@@ -370,4 +452,4 @@ class Slicer(QWidget):
 
     def _update_labels(self) -> None:
         for slider, label, size in zip(self._sliders, self._labels, self._shape):
-            label.setText(f"{slider.value()} / {size - 1}")
+            label.setText(f"{slider.value()} / {size - 1}" if size else "empty")

@@ -19,6 +19,7 @@ from gui.formatting import (
     format_location,
     format_tensor,
     nonfinite_text,
+    plain_tooltip,
     short_op_name,
 )
 from gui.theme import colors
@@ -207,7 +208,7 @@ class TimelineModel(QAbstractTableModel):
             lines.append(f"out {index}: {format_tensor(out)}" + (f" — {bad}" if bad else ""))
         if op.error:
             lines.append(f"raised: {op.error}")
-        return "\n".join(lines)
+        return plain_tooltip("\n".join(lines))  # names from the trace are never read as HTML
 
 
 class TimelineFilter(QSortFilterProxyModel):
