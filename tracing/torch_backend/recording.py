@@ -577,8 +577,8 @@ class _OpMode(TorchFunctionMode):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
-        if _is_compiling():  # dynamo traces this line to the plain call (see the class doc)
-            return func(*args, **kwargs)
+        if _is_compiling():  # dynamo traces this line to the plain call: a function compiled
+            return func(*args, **kwargs)  # in the block compiles to what it does untraced
         try:  # the cache lookup of ``describe``, inlined (every torch call comes here)
             info = _described[func]
         except (KeyError, TypeError):
