@@ -175,6 +175,8 @@ def host_bytes(t: torch.Tensor) -> bytes | None:
     memory instead (``ctypes.string_at``, one copy), after ``contiguous()`` / resolving a
     negative or conjugate bit where needed (those make a private copy first).
     """
+    if t.layout is not torch.strided or not t.is_cpu:
+        return None  # (sparse, mkldnn...: their memory is not numel × itemsize bytes)
     if t.is_neg() or t.is_conj():
         t = t.resolve_neg().resolve_conj()
     if not t.is_contiguous():
