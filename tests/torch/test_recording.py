@@ -247,8 +247,19 @@ def test_values_computed_from_uninitialised_memory_are_garbage_too(tmp_path: Pat
         lambda e: (e.__setitem__(slice(0, 2), 1.0), e.__setitem__(slice(2, None), 2.0)),
         lambda e: [e.__setitem__(i, float(i)) for i in range(4)],  # a row-by-row fill
         lambda e: (e[:2].fill_(1.0), e[2:].zero_()),
+        lambda e: e.index_copy_(0, torch.arange(4), torch.ones(4)),
+        lambda e: e.scatter_(0, torch.tensor([3, 2, 1, 0]), torch.ones(4)),
+        lambda e: e.masked_fill_(torch.ones(4, dtype=torch.bool), 1.0),
     ],
-    ids=["whole", "two-halves", "element-by-element", "views-filled"],
+    ids=[
+        "whole",
+        "two-halves",
+        "element-by-element",
+        "views-filled",
+        "index_copy_",
+        "scatter_",
+        "masked_fill_",
+    ],
 )
 def test_memory_written_all_over_in_parts_is_initialised(tmp_path: Path, fill) -> None:
     """Partial writes that together cover ``torch.empty`` memory initialise it: NaN and Inf

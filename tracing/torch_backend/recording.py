@@ -60,8 +60,12 @@ _MAX_ATTRS = 8
 _REUSE_NUMEL = 4096
 """Outputs at least this large keep their summary for reuse by reshaped views of them."""
 _MAX_ATTR_CHARS = 60
-_REGION_WRITES = frozenset({"Tensor.__setitem__"})
-"""In-place ops that overwrite ``self[key]`` without reading it."""
+_REGION_WRITES = frozenset(
+    {"Tensor.__setitem__", "Tensor.index_put_", "Tensor.index_copy_", "Tensor.index_fill_"}
+    | {"Tensor.scatter_", "Tensor.masked_fill_", "Tensor.masked_scatter_"}
+)
+"""In-place ops that overwrite part of ``self`` without reading it (``_region_size`` says how
+many elements): together they can initialise ``torch.empty`` memory."""
 _SHAPE_READS = frozenset(
     {f"torch.{kind}_like" for kind in ("zeros", "ones", "full", "rand", "randn", "randint")}
     | {f"Tensor.new_{kind}" for kind in ("zeros", "ones", "full", "empty", "empty_strided")}
@@ -256,8 +260,8 @@ class TorchRecording:
                     attrs.append((name, _short(value)))
         # The user's frame: the first one outside torch and OpScope above the mode's handler.
         region = None
-        if self.graph.uninitialized and info.name in _REGION_WRITES and len(args) >= 2:
-            region = _region_size(args[0], args[1])
+        if self.graph.uninitialized and info.name in _REGION_WRITES:
+            region = _region_size(info.name, args, kwargs)
         frame = self._user_frame(sys._getframe(3))
         if frame is None:
             return tensors, attrs, "out" in kwargs, NO_LOCATION, None, region
@@ -710,12 +714,35 @@ def _reads_garbage(graph: TensorGraph, info: OpInfo, tensors: list, written: lis
     return False
 
 
-def _region_size(target: Any, key: Any) -> int | None:
-    """How many elements ``target[key] = value`` overwrites (None when unknown)."""
+def _region_size(name: str, args: tuple, kwargs: dict) -> int | None:
+    """How many elements of ``self`` the partial write ``name`` overwrites without reading them
+    (None when unknown, or when it reads them: ``accumulate=True``, ``reduce=...``)."""
     try:
-        return target[key].numel()
+        target = args[0]
+        method = name.rpartition(".")[2]
+        rest = list(args[1:])
+
+        def arg(position: int, keyword: str) -> Any:
+            return rest[position] if position < len(rest) else kwargs.get(keyword)
+
+        if method == "__setitem__":
+            return target[arg(0, "key")].numel()
+        if method == "index_put_":
+            if arg(2, "accumulate"):
+                return None
+            return target[tuple(arg(0, "indices"))].numel()
+        if method in ("index_copy_", "index_fill_"):
+            dim, index = arg(0, "dim"), arg(1, "index")
+            return index.numel() * (target.numel() // max(target.shape[dim], 1))
+        if method == "scatter_":
+            if kwargs.get("reduce") is not None or len(rest) > 3:
+                return None
+            return arg(1, "index").numel()
+        if method in ("masked_fill_", "masked_scatter_"):
+            return int(arg(0, "mask").expand_as(target).sum())
     except Exception:
         return None
+    return None
 
 
 def _is_default(info: OpInfo, name: str, value: Any) -> bool:
