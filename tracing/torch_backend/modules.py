@@ -54,8 +54,9 @@ if TYPE_CHECKING:
 
 _get_ident = threading.get_ident
 _CO_OPTIMIZED = inspect.CO_OPTIMIZED
-_is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
-"""False when run eagerly; dynamo folds it to True, so a traced hook is a no-op."""
+is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
+"""False when run eagerly; dynamo folds it to True, so recording code traced by dynamo
+becomes the plain call (the module wrapper here, the op mode in ``recording``)."""
 
 _FAST_PATH_FORWARDS = {
     nn.MultiheadAttention.forward: "mha",
@@ -119,7 +120,7 @@ class ModuleScope:
             scope = active[0]
             if (
                 scope is None
-                or _is_compiling()  # dynamo traces this line to the plain call
+                or is_compiling()  # dynamo traces this line to the plain call
                 or scope.in_compiled
                 or scope.recording.depth
                 or _get_ident() != owner

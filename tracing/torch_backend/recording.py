@@ -35,7 +35,7 @@ from tracing.torch_backend import stats
 from tracing.torch_backend.callsite import CallSites
 from tracing.torch_backend.graph import TensorGraph
 from tracing.torch_backend.identity import WeakIdMap
-from tracing.torch_backend.modules import ModuleScope
+from tracing.torch_backend.modules import ModuleScope, is_compiling
 from tracing.torch_backend.ops import OpInfo, describe
 from tracing.torch_backend.ops import described as _described
 
@@ -48,7 +48,6 @@ _now = time.perf_counter_ns
 _DisableTorchFunction = torch._C.DisableTorchFunction
 _THIS_FILE = __file__
 _SET_DATA = torch.Tensor.data.__set__  # (compared with ==: each access makes a new wrapper)
-_is_compiling = getattr(torch.compiler, "is_dynamo_compiling", torch.compiler.is_compiling)
 _is_grad_enabled = torch.is_grad_enabled
 _set_grad_enabled = torch._C._set_grad_enabled
 _shape_of = stats.shape_of
@@ -581,7 +580,7 @@ class _OpMode(TorchFunctionMode):
         recording = self.recording
         if kwargs is None:
             kwargs = {}
-        if _is_compiling():  # dynamo traces this line to the plain call: a function compiled
+        if is_compiling():  # dynamo traces this line to the plain call: a function compiled
             return func(*args, **kwargs)  # in the block compiles to what it does untraced
         try:  # the cache lookup of ``describe``, inlined (every torch call comes here)
             info = _described[func]
