@@ -25,8 +25,10 @@ import json
 import math
 import os
 import re
+import shutil
 import sqlite3
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -227,9 +229,6 @@ class TraceReader:
 
     def _private_copy(self, real: Path) -> Path:
         """Copy the trace and its WAL into a private folder (removed by ``close``)."""
-        import shutil
-        import tempfile
-
         folder = tempfile.mkdtemp(prefix="opscope-")
         self._copy_folder = folder
         copy = Path(folder) / "trace.opscope"
@@ -244,8 +243,6 @@ class TraceReader:
     def _remove_copy(self) -> None:
         folder, self._copy_folder = self._copy_folder, None
         if folder is not None:
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)
 
     def _limit_lengths(self, conn: sqlite3.Connection) -> None:
@@ -438,7 +435,7 @@ class TraceReader:
                 raise self.fail(f"is incomplete: table {table!r} is missing")
             info = self.query(f"PRAGMA table_xinfo({table})", what=f"table {table}")
             found = [
-                (str(r[1]), str(r[2]).upper(), int(r[5] or 0), int(r[6] or 0) or r[4] is not None)
+                (str(r[1]), str(r[2]).upper(), int(r[5] or 0), _computed_or_defaulted(r))
                 for r in info
             ]
             expected = _EXPECTED_LAYOUT[table]
@@ -468,7 +465,7 @@ class TraceReader:
         """SQLite's own tables (statistics, autoincrement counters) hold plain values: no
         generated columns or defaults whose expressions the planner would evaluate."""
         info = self.query(f'PRAGMA table_xinfo("{name}")', what=f"table {name}")
-        if len(info) > 8 or any(int(r[6] or 0) or r[4] is not None for r in info):
+        if len(info) > 8 or any(_computed_or_defaulted(r) for r in info):
             raise self.fail(
                 f"has an unusual SQLite table {name!r} (computed columns or defaults); traces "
                 "never do, refusing to read it"
@@ -969,6 +966,12 @@ def _slot(ref: InputRef) -> int:
 
 def _first(pair: tuple[int, TensorSummary]) -> int:
     return pair[0]
+
+
+def _computed_or_defaulted(column: tuple) -> bool:
+    """Whether a ``PRAGMA table_xinfo`` row is a generated (hidden) column or has a DEFAULT:
+    SQLite would compute values the file does not hold."""
+    return bool(column[6]) or column[4] is not None
 
 
 def _stored_bytes(info: os.stat_result) -> int:
