@@ -174,16 +174,7 @@ class EagerOps:
             op_type = call.name
             writes = call.writes
             if len(inputs) > call.first_capture:
-                slots = call.linked_slots(len(inputs))
-                written_before = self._writers
-                if written_before:  # read captures that an op wrote: the call reads that write
-                    extra = [
-                        i
-                        for i in range(call.first_capture, len(inputs))
-                        if i not in call.writes and inputs[i]._id in written_before
-                    ]
-                    if extra:
-                        slots = tuple(sorted((*slots, *extra)))
+                slots = call.linked_slots(inputs, self._writers)
         else:
             attr_pairs = self._attr_pairs(op_type, attrs) if attrs else ()
             writes = frozenset(range(len(inputs))) if is_writer else None

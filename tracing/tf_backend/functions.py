@@ -22,6 +22,7 @@ import inspect
 import os
 import sys
 import weakref
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tracing.model import TensorSummary
@@ -59,16 +60,28 @@ class CalledFunction(NamedTuple):
     """Input positions whose variables the function writes."""
     first_capture: int
     """Inputs from this position on are captured tensors (variables, outer constants), not
-    arguments; the timeline links only those the function writes, the graph links the rest."""
+    arguments; the timeline links those the function writes or reads after an op wrote them,
+    the graph links the rest."""
     slot_cache: dict[int, tuple[int, ...]]
 
-    def linked_slots(self, count: int) -> tuple[int, ...]:
-        """Input positions the call op links: the arguments and the captures it writes."""
+    def linked_slots(self, inputs: Sequence[Any], written: Mapping[int, str]) -> tuple[int, ...]:
+        """Input positions the call op links: the arguments, the captures it writes, and the
+        captures it only reads that an op wrote before (``written``: tensor ids of variable
+        handles → their last writer; the call reads that write)."""
+        count = len(inputs)
         slots = self.slot_cache.get(count)
         if slots is None:
             slots = self.slot_cache[count] = tuple(
                 i for i in range(count) if i < self.first_capture or i in self.writes
             )
+        if written:
+            read = [
+                i
+                for i in range(self.first_capture, count)
+                if i not in self.writes and inputs[i]._id in written
+            ]
+            if read:
+                slots = tuple(sorted((*slots, *read)))
         return slots
 
 
